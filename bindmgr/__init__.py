@@ -1,0 +1,7 @@
+"""bindmgr: plan, check and apply MDaemon's multi-IP binding.
+
+The package root only names the version; everything else lives in the modules listed in
+docs/architecture.md.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from bindmgr.cli import main
+
+raise SystemExit(main())
