@@ -1,0 +1,271 @@
+"""The layout: where each MDaemon setting lives (file, section, key, type, default).
+
+A layout is a ConfigObj INI validated by the configspec below; it is bindmgr's own file, never
+one of MDaemon's. This module parses text into a frozen `Layout`; it does not read MDaemon's files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_values
+from validate import ValidateError, Validator, VdtValueError
+
+from bindmgr.errors import LayoutError
+from bindmgr.model import DomainKeys, Proto
+
+LAYOUT_SPEC = """
+version = integer(min=1, max=1, default=1)
+[files]
+mdaemon = relpath()
+domains = relpath()
+__many__ = relpath()
+[default_domain]
+file = file_id(default=mdaemon)
+section = ini_name()
+name = ini_name()
+fqdn = ini_name(optional=True, default="")
+ip = ini_name()
+ipv6 = ini_name(optional=True, default="")
+restrict = ini_name()
+[domains]
+file = file_id(default=domains)
+ip = ini_name(default=IP)
+bind = ini_name(default=Bind)
+fqdn = ini_name(optional=True, default="")
+ipv6 = ini_name(optional=True, default="")
+[listeners]
+[[__many__]]
+label = string(min=1, max=40)
+port = integer(min=1, max=65535)
+proto = option(tcp, udp, default=tcp)
+file = file_id(optional=True, default="")
+section = ini_name(optional=True, default="")
+key = ini_name(optional=True, default="")
+"""
+
+_FILE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _ini_name(value: object, optional: str = "False") -> str:
+    """A name that can stand in an INI file as a section or key without changing its syntax."""
+    text = str(value)
+    if text == "" and optional == "True":
+        return ""
+    unsafe = any(c in "[]=" or ord(c) < 0x20 or c == "\x7f" for c in text)
+    if not text or unsafe or text != text.strip() or text.startswith(";"):
+        raise VdtValueError(text)
+    return text
+
+
+def _file_id(value: object, optional: str = "False") -> str:
+    text = str(value)
+    if text == "" and optional == "True":
+        return ""
+    if not _FILE_ID.match(text):
+        raise VdtValueError(text)
+    return text
+
+
+def _relpath(value: object) -> str:
+    text = str(value)
+    if not text or any(c in text for c in '\x00\r\n*?"<>|'):
+        raise VdtValueError(text)
+    return text
+
+
+_VALIDATOR = Validator({"ini_name": _ini_name, "file_id": _file_id, "relpath": _relpath})
+
+_HINTS = {
+    "ini_name": "a section or key name without [ ] = or a leading ;",
+    "file_id": "the name of an entry in [files]",
+    "relpath": "a path relative to the App folder",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerSpec:
+    """A listener as the layout describes it; the port is read from file/section/key if set."""
+
+    service: str
+    label: str
+    port: int
+    proto: Proto
+    file: str | None = None  # path relative to the App folder
+    section: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    source: str
+    files: tuple[tuple[str, str], ...]  # (id, path relative to the App folder)
+    default_keys: DomainKeys  # section is set; bind = the restrict flag
+    default_name_key: str
+    domain_keys: DomainKeys  # section is None: one section per domain
+    listeners: tuple[ListenerSpec, ...]
+
+    def file_paths(self) -> tuple[str, ...]:
+        """Every file the layout names, each once, in layout order."""
+        return tuple(dict.fromkeys(path for _, path in self.files))
+
+    def required_files(self) -> tuple[str, ...]:
+        """Files without which bindmgr must not plan: the Default Domain's and the domain file."""
+        return tuple(dict.fromkeys((self.default_keys.file, self.domain_keys.file)))
+
+
+def templates_dir() -> Path:
+    """The shipped data folder: inside the installed package, or beside it in a checkout."""
+    packaged = Path(str(resources.files("bindmgr"))) / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "templates"
+
+
+def default_layout_path() -> Path:
+    return templates_dir() / "layout.ini"
+
+
+def read_layout(path: Path | None = None) -> Layout:
+    """Read and validate a layout file; the shipped default when `path` is None."""
+    path = default_layout_path() if path is None else path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise LayoutError(
+            f"cannot read the layout {path}: {reason}",
+            hint="pass an existing UTF-8 layout file with --layout, or omit it for the default",
+        ) from exc
+    return parse_layout(text, str(path))
+
+
+def parse_layout(text: str, source: str) -> Layout:
+    """Parse and validate layout text; every error names the source, the line and the key."""
+    lines = text.splitlines()
+    spec = ConfigObj(LAYOUT_SPEC.splitlines(), _inspec=True, list_values=False)
+    try:
+        conf = ConfigObj(lines, configspec=spec, interpolation=False, file_error=False)
+    except ConfigObjError as exc:
+        line = getattr(exc, "line_number", None)
+        raise LayoutError(
+            f"{source}:{line}: the layout is not valid ConfigObj INI ({exc})",
+            hint="fix that line; docs/layout.md shows the format",
+        ) from exc
+    result = conf.validate(_VALIDATOR, preserve_errors=True)
+    problems: list[str] = []
+    if result is not True:
+        for sections, key, error in flatten_errors(conf, result):
+            where = _where(source, lines, sections, key)
+            if key is None:
+                problems.append(f"{where}: the section is missing")
+            elif error is False:
+                problems.append(f"{where}: the key is missing")
+            else:
+                problems.append(f"{where}: {_explain(error, spec, sections, key)}")
+    for sections, name in get_extra_values(conf):
+        problems.append(f"{_where(source, lines, list(sections), name)}: unknown key or section")
+    if problems:
+        raise LayoutError(
+            "the layout is invalid:\n  " + "\n  ".join(problems),
+            hint="fix the layout (docs/layout.md lists every key) and rerun",
+        )
+    return _build(conf, source, lines)
+
+
+def _explain(error: object, spec: ConfigObj, sections: Sequence[str], key: str) -> str:
+    check = spec
+    for name in sections:
+        check = check[name] if name in check else check["__many__"]
+    check_text = str(check.get(key, check.get("__many__", "")))
+    kind = check_text.split("(", 1)[0]
+    expected = _HINTS.get(kind, check_text)
+    message = str(error).rstrip(".") if isinstance(error, ValidateError) else str(error)
+    return f"{message}; expected {expected}"
+
+
+def _where(source: str, lines: Sequence[str], sections: Sequence[str], key: str | None) -> str:
+    """`source:line [a] [[b]] key`, with the line found by a light scan of the text."""
+    depth, found, line_no = 0, 0, None
+    for number, raw in enumerate(lines, 1):
+        stripped = raw.strip()
+        header = re.match(r"(\[+)\s*([^\]]*?)\s*\]+", stripped)
+        if header:
+            depth = len(header.group(1))
+            if depth <= len(sections) and header.group(2) == sections[depth - 1]:
+                found = depth
+                if key is None and found == len(sections):
+                    line_no = number
+                    break
+            elif depth <= found:
+                found = depth - 1
+            continue
+        in_place = key is not None and found == len(sections) == depth
+        if in_place and stripped.partition("=")[0].strip() == key and "=" in stripped:
+            line_no = number
+            break
+    path = " ".join(f"{'[' * (i + 1)}{s}{']' * (i + 1)}" for i, s in enumerate(sections))
+    where = f"{source}:{line_no}" if line_no else source
+    return " ".join(part for part in (where, path, key) if part)
+
+
+def _build(conf: ConfigObj, source: str, lines: Sequence[str]) -> Layout:
+    files: dict[str, str] = dict(conf["files"])
+
+    def path_of(file_id: str, sections: Sequence[str]) -> str:
+        if file_id not in files:
+            names = ", ".join(files)
+            raise LayoutError(
+                f"{_where(source, lines, sections, 'file')}: '{file_id}' names no entry in [files]",
+                hint=f"add it to [files] or use one of: {names}",
+            )
+        return files[file_id]
+
+    dd = conf["default_domain"]
+    default_keys = DomainKeys(
+        file=path_of(dd["file"], ["default_domain"]),
+        section=dd["section"],
+        ip=dd["ip"],
+        bind=dd["restrict"],
+        ipv6=dd["ipv6"] or None,
+        fqdn=dd["fqdn"] or None,
+    )
+    dm = conf["domains"]
+    domain_keys = DomainKeys(
+        file=path_of(dm["file"], ["domains"]),
+        section=None,
+        ip=dm["ip"],
+        bind=dm["bind"],
+        ipv6=dm["ipv6"] or None,
+        fqdn=dm["fqdn"] or None,
+    )
+    listeners: list[ListenerSpec] = []
+    for service, entry in conf["listeners"].items():
+        placed = (entry["file"], entry["section"], entry["key"])
+        if any(placed) and not all(placed):
+            raise LayoutError(
+                f"{_where(source, lines, ['listeners', service], None)}: file, section and key "
+                "go together",
+                hint="set all three to read the port from MDaemon's files, or none to use `port`",
+            )
+        listeners.append(
+            ListenerSpec(
+                service=service,
+                label=entry["label"],
+                port=entry["port"],
+                proto=Proto(entry["proto"]),
+                file=path_of(entry["file"], ["listeners", service]) if entry["file"] else None,
+                section=entry["section"] or None,
+                key=entry["key"] or None,
+            )
+        )
+    return Layout(
+        source=source,
+        files=tuple(files.items()),
+        default_keys=default_keys,
+        default_name_key=dd["name"],
+        domain_keys=domain_keys,
+        listeners=tuple(listeners),
+    )
