@@ -1,0 +1,132 @@
+"""Parse and validate the desired state: slots (`IP` or `IPv4+IPv6`), base domain, name pattern.
+
+Pure: strings in, `Slot`/`Desired` out, `PlanError` naming the value for anything unusable.
+No I/O; knows nothing about MDaemon's files.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from ipaddress import IPv4Address, IPv4Network, IPv6Address
+
+from bindmgr.errors import PlanError
+from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, Slot
+from bindmgr.names import NamePattern, check_dns_name, compile_pattern
+
+SLOT_SYNTAX = "IP or IPv4+IPv6, e.g. 10.0.0.2 or 10.0.0.2+2001:db8::2"
+_THIS_NETWORK = IPv4Network("0.0.0.0/8")
+
+
+def check_address(ip: IPAddress, what: str) -> None:
+    """Raise PlanError for an address MDaemon cannot usefully bind (loopback is allowed)."""
+    bad = f"{what}: {ip} cannot be bound"
+    if ip.is_loopback:
+        return
+    if ip.is_unspecified:
+        raise PlanError(
+            f"{bad}: it is the unspecified address (every address)",
+            hint="name the host's own addresses one by one",
+        )
+    if ip.is_multicast:
+        raise PlanError(f"{bad}: it is a multicast address", hint="give a unicast address")
+    if isinstance(ip, IPv4Address):
+        if ip == IPv4Address("255.255.255.255"):
+            raise PlanError(f"{bad}: it is the limited broadcast address")
+        if ip in _THIS_NETWORK:
+            raise PlanError(f"{bad}: 0.0.0.0/8 means 'this network', not a host address")
+        if ip.is_reserved:
+            raise PlanError(f"{bad}: it is in the reserved range 240.0.0.0/4")
+        return
+    if ip.ipv4_mapped is not None:
+        raise PlanError(
+            f"{bad}: it is an IPv4-mapped IPv6 address", hint=f"write it as {ip.ipv4_mapped}"
+        )
+    if ip.scope_id is not None:
+        raise PlanError(
+            f"{bad}: it carries a zone (%{ip.scope_id}) that MDaemon's domain settings cannot hold",
+            hint="give a global or unique-local IPv6 address",
+        )
+    if ip.is_link_local:
+        raise PlanError(
+            f"{bad}: link-local IPv6 addresses need a zone to be bound",
+            hint="give a global or unique-local IPv6 address",
+        )
+    if ip.is_reserved:
+        raise PlanError(f"{bad}: it is in a reserved IPv6 range", hint="give a unicast address")
+
+
+def parse_slot(text: str) -> Slot:
+    """Parse one slot: `IP` or `IPv4+IPv6` (dual-stack on one name; either order accepted)."""
+    parts = [p.strip() for p in text.strip().split("+")]
+    if len(parts) > 2 or not all(parts):
+        raise PlanError(f"slot {text!r} is malformed", hint=f"write {SLOT_SYNTAX}")
+    v4: IPv4Address | None = None
+    v6: IPv6Address | None = None
+    for part in parts:
+        try:
+            ip = ipaddress.ip_address(part)
+        except ValueError:
+            raise PlanError(
+                f"slot {text!r}: {part!r} is not an IP address", hint=f"write {SLOT_SYNTAX}"
+            ) from None
+        check_address(ip, f"slot {text!r}")
+        if isinstance(ip, IPv4Address):
+            if v4 is not None:
+                raise PlanError(
+                    f"slot {text!r} has two IPv4 addresses; a slot is one IPv4 and/or one IPv6",
+                    hint="give each IPv4 address its own slot",
+                )
+            v4 = ip
+        else:
+            if v6 is not None:
+                raise PlanError(
+                    f"slot {text!r} has two IPv6 addresses; a slot is one IPv4 and/or one IPv6",
+                    hint="give each IPv6 address its own slot",
+                )
+            v6 = ip
+    return Slot(v4=v4, v6=v6)
+
+
+def validate_desired(desired: Desired) -> NamePattern:
+    """Check a Desired built anywhere (CLI, tests, a saved plan); return its compiled pattern."""
+    check_dns_name(desired.domain, "base domain")
+    if not desired.slots:
+        raise PlanError(
+            "no IP addresses given",
+            hint="name at least one: slot 1 binds the Default Domain, "
+            "each further one a mail-N domain",
+        )
+    seen: dict[IPAddress, int] = {}
+    for index, slot in enumerate(desired.slots, start=1):
+        for ip in slot.addresses():
+            check_address(ip, f"slot {index} ({slot})")
+            if ip in seen:
+                raise PlanError(
+                    f"{ip} is given twice (slots {seen[ip]} and {index})",
+                    hint="each address may be bound by one domain only",
+                )
+            seen[ip] = index
+    return compile_pattern(desired.pattern, desired.domain)
+
+
+def parse_desired(
+    domain: str,
+    ips: Sequence[str],
+    *,
+    pattern: str = DEFAULT_PATTERN,
+    prune: bool = False,
+) -> Desired:
+    """Build and validate the desired state from user input; the base domain is lowercased."""
+    if isinstance(ips, str):
+        raise TypeError("ips must be a sequence of slot strings, not one string")
+    name = domain.strip()
+    check_dns_name(name, "base domain")
+    desired = Desired(
+        domain=name.lower(),
+        slots=tuple(parse_slot(text) for text in ips),
+        pattern=pattern,
+        prune=prune,
+    )
+    validate_desired(desired)
+    return desired
