@@ -1,0 +1,300 @@
+"""Backup folders: a private copy of every file an apply is about to change, plus a manifest.
+
+`<App>/bindmgr-backups/<UTC timestamp>[-n]/` (mode 0700) holds the old bytes with their original
+owner and mode and `manifest.json`. Writes go through safewrite; no INI or plan knowledge here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import socket
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bindmgr import faultpoint
+from bindmgr.errors import InputError, UsageError, WriteError
+from bindmgr.safewrite import replace_file, sha256_bytes
+
+BACKUP_DIR = "bindmgr-backups"
+MANIFEST = "manifest.json"
+FORMAT = 1
+_NAME_RE = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?$")
+
+# Manifest states: the copies are complete and nothing was written yet / the apply (or restore)
+# finished and was verified / it failed and the files it had written were put back.
+BACKED_UP = "backed-up"
+WRITTEN = "written"
+REVERTED = "reverted"
+
+
+@dataclass(frozen=True, slots=True)
+class BackupFile:
+    """One file in a backup (names relative to the App folder, as the caller gave them)."""
+
+    name: str
+    stored: str | None  # the copy's file name inside the backup folder; None = did not exist
+    old_sha256: str  # of the backed-up bytes; "" = the file did not exist
+    planned_sha256: str  # of the bytes the apply was about to write ("" = to be deleted)
+    new_sha256: str | None  # of the bytes the apply put in place; None until verified
+
+
+@dataclass(frozen=True, slots=True)
+class Backup:
+    """A backup folder and what its manifest says."""
+
+    path: Path
+    created: dt.datetime  # UTC
+    pid: int
+    host: str
+    kind: str  # "apply" or "restore" (a rollback is backed up too, so it can be undone)
+    app_dir: str  # the App folder the names are relative to
+    state: str  # BACKED_UP, WRITTEN or REVERTED
+    files: tuple[BackupFile, ...]
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+    def file(self, name: str) -> BackupFile:
+        for f in self.files:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def read_old(self, name: str) -> bytes | None:
+        """The backed-up bytes of `name` (None: it did not exist); checked against the manifest."""
+        entry = self.file(name)
+        if entry.stored is None:
+            return None
+        copy = self.path / entry.stored
+        try:
+            data = copy.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"backup copy {copy} cannot be read: {exc.strerror or exc}",
+                hint="restore from another backup, or copy the file by hand",
+            ) from exc
+        if sha256_bytes(data) != entry.old_sha256:
+            raise InputError(
+                f"backup copy {copy} does not match its manifest (sha256 {sha256_bytes(data)[:12]},"
+                f" manifest says {entry.old_sha256[:12]}); the backup is damaged, nothing restored",
+                hint="restore from another backup folder",
+            )
+        return data
+
+
+def default_root(app_dir: Path) -> Path:
+    return Path(app_dir) / BACKUP_DIR
+
+
+def create_backup(
+    backup_root: Path,
+    app_dir: Path,
+    originals: Mapping[str, bytes | None],
+    planned: Mapping[str, str],
+    *,
+    kind: str,
+    meta: Mapping[str, object],
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> Backup:
+    """Copy `originals` (name -> old bytes, None = absent) into a new backup folder.
+
+    `planned`: name -> sha256 of the bytes about to be written. Each copy gets the original's
+    owner, group and mode. The manifest is written last, so a folder without one is an
+    interrupted backup after which nothing was written (prune removes it).
+    """
+    created = now()
+    folder = _new_folder(Path(backup_root), created)
+    files: list[BackupFile] = []
+    used = {MANIFEST}
+    for name, data in originals.items():
+        stored = None
+        if data is not None:
+            stored = _unique(Path(name).name, used)
+            replace_file(folder / stored, data, expected_sha256="", like=Path(app_dir) / name)
+            faultpoint.reached("backup.copied")
+        files.append(
+            BackupFile(
+                name=name,
+                stored=stored,
+                old_sha256="" if data is None else sha256_bytes(data),
+                planned_sha256=planned[name],
+                new_sha256=None,
+            )
+        )
+    backup = Backup(
+        path=folder,
+        created=created,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        kind=kind,
+        app_dir=str(app_dir),
+        state=BACKED_UP,
+        files=tuple(files),
+        meta=dict(meta),
+    )
+    _write_manifest(backup)
+    faultpoint.reached("backup.manifest")
+    return backup
+
+
+def mark(backup: Backup, state: str, new_hashes: Mapping[str, str] | None = None) -> Backup:
+    """Record the outcome in the manifest: the new hashes once verified, or that it reverted."""
+    hashes = new_hashes or {}
+    files = tuple(replace(f, new_sha256=hashes.get(f.name, f.new_sha256)) for f in backup.files)
+    updated = replace(backup, state=state, files=files)
+    _write_manifest(updated)
+    return updated
+
+
+def load_manifest_dict(folder: Path) -> dict[str, object]:
+    try:
+        d = json.loads((Path(folder) / MANIFEST).read_bytes().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"{Path(folder) / MANIFEST} cannot be read: {exc}",
+            hint="pick another backup folder (bindmgr lists them newest first)",
+        ) from exc
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise InputError(f"{Path(folder) / MANIFEST} is not a bindmgr backup manifest")
+    return d
+
+
+def load_backup(folder: Path) -> Backup:
+    """Read a backup folder's manifest (InputError when missing or damaged)."""
+    d = load_manifest_dict(folder)
+    try:
+        files = tuple(
+            BackupFile(
+                name=str(f["name"]),
+                stored=None if f["stored"] is None else str(f["stored"]),
+                old_sha256=str(f["old_sha256"]),
+                planned_sha256=str(f["planned_sha256"]),
+                new_sha256=None if f["new_sha256"] is None else str(f["new_sha256"]),
+            )
+            for f in d["files"]  # type: ignore[attr-defined]
+        )
+        meta = d.get("meta") or {}
+        return Backup(
+            path=Path(folder),
+            created=dt.datetime.fromisoformat(str(d["created"])),
+            pid=int(d["pid"]),  # type: ignore[call-overload]
+            host=str(d["host"]),
+            kind=str(d["kind"]),
+            app_dir=str(d["app_dir"]),
+            state=str(d["state"]),
+            files=files,
+            meta=dict(meta),  # type: ignore[call-overload]
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{Path(folder) / MANIFEST} is damaged: {exc!r}") from exc
+
+
+def list_backups(backup_root: Path) -> list[Backup]:
+    """Every complete backup under `backup_root`, newest first (folders without a manifest and
+    foreign folders are skipped)."""
+    found: list[tuple[dt.datetime, int, Backup]] = []
+    for folder, seq in _folders(Path(backup_root)):
+        with contextlib.suppress(InputError):
+            b = load_backup(folder)
+            found.append((b.created, seq, b))
+    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return [b for _c, _s, b in found]
+
+
+def prune(backup_root: Path, keep: int, *, protect: Collection[Path] = ()) -> list[Path]:
+    """Delete all but the `keep` newest backups, and interrupted (manifest-less) folders.
+
+    Run it under the App folder's lock (commit does): an unlocked prune could delete the folder
+    another apply is filling. Folders in `protect` are never removed (the backup just made,
+    even if the clock went backwards). Returns the folders removed.
+    """
+    if keep < 1:
+        raise UsageError(f"keep must be at least 1 (got {keep}): the newest backup is never pruned")
+    root = Path(backup_root)
+    complete = list_backups(root)
+    doomed = [b.path for b in complete[keep:]]
+    names = {b.path.name for b in complete}
+    doomed += [f for f, _seq in _folders(root) if f.name not in names]
+    kept = {Path(p).resolve() for p in protect}
+    doomed = [f for f in doomed if f.resolve() not in kept]
+    for folder in doomed:
+        shutil.rmtree(folder)
+    return doomed
+
+
+# -- internals --------------------------------------------------------------------------------
+
+
+def _folders(root: Path) -> list[tuple[Path, int]]:
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return []
+    out = []
+    for n in names:
+        m = _NAME_RE.match(n)
+        if m and (root / n).is_dir() and not (root / n).is_symlink():
+            out.append((root / n, int(m.group(2) or 0)))
+    return out
+
+
+def _new_folder(root: Path, created: dt.datetime) -> Path:
+    stamp = created.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        root.mkdir(mode=0o700, exist_ok=True)
+        for n in range(1000):
+            folder = root / (stamp if n == 0 else f"{stamp}-{n}")
+            try:
+                folder.mkdir(mode=0o700)  # exclusive; 0700 because the copies hold passwords
+            except FileExistsError:
+                continue
+            os.chmod(folder, 0o700)  # whatever the umask; Windows: only the read-only flag
+            return folder
+    except OSError as exc:
+        raise WriteError(
+            f"cannot create a backup folder in {root}: {exc.strerror or exc}; nothing was "
+            "changed, the originals are intact",
+            hint="make that folder writable (or free disk space) and rerun",
+        ) from exc
+    raise WriteError(f"more than 1000 backups named {stamp} in {root}; nothing was changed")
+
+
+def _unique(name: str, used: set[str]) -> str:
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    candidate, n = name, 1
+    while candidate.lower() in used:  # case-insensitive, as on Windows
+        n += 1
+        candidate = f"{stem}-{n}{dot}{ext}"
+    used.add(candidate.lower())
+    return candidate
+
+
+def _write_manifest(backup: Backup) -> None:
+    body = {
+        "format": FORMAT,
+        "created": backup.created.isoformat(),
+        "pid": backup.pid,
+        "host": backup.host,
+        "kind": backup.kind,
+        "state": backup.state,
+        "app_dir": backup.app_dir,
+        "files": [
+            {
+                "name": f.name,
+                "stored": f.stored,
+                "old_sha256": f.old_sha256,
+                "planned_sha256": f.planned_sha256,
+                "new_sha256": f.new_sha256,
+            }
+            for f in backup.files
+        ],
+        "meta": dict(backup.meta),
+    }
+    data = (json.dumps(body, indent=2, default=str) + "\n").encode("utf-8")
+    replace_file(backup.path / MANIFEST, data, expected_sha256=None)

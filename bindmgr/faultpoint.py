@@ -1,0 +1,51 @@
+"""Fault injection for crash tests: `reached(step)` kills the process at a named step.
+
+Inert unless the environment variable BINDMGR_FAULT names the step (`step` or `step:N` for the
+Nth time it is reached). It must never do anything else: no I/O, no logging, no cleanup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+ENV_VAR = "BINDMGR_FAULT"
+
+_counts: dict[str, int] = {}
+
+
+def reached(step: str) -> None:
+    """Record that the write path reached `step`; die here if BINDMGR_FAULT asks for it.
+
+    `BINDMGR_FAULT=write.replaced` kills at the first time the step is reached,
+    `BINDMGR_FAULT=write.replaced:3` at the third. The kill is immediate and uncatchable
+    (no `finally`, no atexit), which is what a power cut or `kill -9` looks like to the files.
+    """
+    count = _counts.get(step, 0) + 1
+    _counts[step] = count
+    spec = os.environ.get(ENV_VAR)
+    if not spec:
+        return
+    name, sep, nth = spec.rpartition(":")
+    if (spec == step and count == 1) or (sep and name == step and nth == str(count)):
+        _die()
+
+
+def counts() -> dict[str, int]:
+    """How many times each step was reached in this process (to enumerate the fault points)."""
+    return dict(_counts)
+
+
+def reset() -> None:
+    """Forget the counts (a test that enumerates the steps of one run calls this first)."""
+    _counts.clear()
+
+
+def _die() -> None:
+    if sys.platform == "win32":
+        # Windows has no SIGKILL: os.kill(pid, SIGKILL) is not supported there. os._exit skips
+        # every `finally`, atexit hook and buffered flush, which is the same as far as the files
+        # on disk are concerned (a hard TerminateProcess would be closer; untested on Linux).
+        os._exit(137)
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,256 @@
+"""The one function that replaces a file on disk (plus its twin that removes one).
+
+Same-directory temp file, the original's permissions, fsync, a last hash check, os.replace,
+directory fsync. It moves bytes only: it knows nothing of INI files, plans, locks or backups.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import secrets
+import stat
+import sys
+from pathlib import Path
+
+from bindmgr import faultpoint
+from bindmgr.errors import StalePlanError, WriteError
+
+TEMP_MARK = ".bindmgr-"
+TEMP_SUFFIX = ".tmp"  # never ".SEM": MDaemon acts on any *.SEM file that appears in \App\
+
+_HINTS = {
+    errno.ENOSPC: "free some disk space on that drive and rerun",
+    errno.EDQUOT: "free some space within the disk quota and rerun",
+    errno.EROFS: "the file system is mounted read-only; make it writable and rerun",
+    errno.EACCES: "run bindmgr as a user allowed to write that folder (Administrator on Windows)",
+    errno.EPERM: "run bindmgr as a user allowed to write that folder (Administrator on Windows)",
+    errno.EFBIG: "the file is larger than this process may write (ulimit -f); raise the limit",
+}
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of `data`."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """A file's bytes (through a symlink), or None when it does not exist."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes; "" when the file does not exist (the plan's convention)."""
+    data = read_bytes(path)
+    return "" if data is None else sha256_bytes(data)
+
+
+def temp_name(target: Path) -> Path:
+    """A fresh temp path beside `target`: `.<name>.bindmgr-<random>.tmp`."""
+    return target.with_name(f".{target.name}{TEMP_MARK}{secrets.token_hex(6)}{TEMP_SUFFIX}")
+
+
+def leftover_temps(target: Path) -> list[Path]:
+    """Temp files an earlier, killed write of `target` left beside it.
+
+    Only remove them while holding the App folder's lock: then no live bindmgr owns one.
+    """
+    real = resolve_target(target)
+    prefix = f".{real.name}{TEMP_MARK}"
+    try:
+        names = os.listdir(real.parent)
+    except OSError:
+        return []
+    return sorted(
+        real.parent / n for n in names if n.startswith(prefix) and n.endswith(TEMP_SUFFIX)
+    )
+
+
+def resolve_target(path: Path) -> Path:
+    """The file that is really replaced: a symlink is followed to its final target.
+
+    Decision: a symlinked INI file is written *through*. The target is replaced atomically (the
+    temp file goes in the target's directory, so os.replace stays on one file system) and the link
+    is left as it is; the link itself is never replaced by a regular file. A dangling link is
+    refused: bindmgr cannot tell whether the admin meant to create its target.
+    """
+    if not path.is_symlink():
+        return path
+    real = Path(os.path.realpath(path))
+    if not real.exists():
+        raise WriteError(
+            f"{path} is a symbolic link to {real}, which does not exist; the link is left as it is",
+            hint="point the link at the real file (or remove it) and rerun",
+        )
+    return real
+
+
+def replace_file(
+    path: Path, data: bytes, *, expected_sha256: str | None, like: Path | None = None
+) -> bool:
+    """Replace `path`'s bytes with `data` atomically; return False when they are already equal.
+
+    `expected_sha256`: the hash the caller planned against ("" = the file must not exist yet,
+    None = no check). It is checked first and again just before the replace; a mismatch raises
+    StalePlanError naming the file. `like`: copy the permissions of this file instead of the
+    original's (backups use it); a new file with neither gets 0600.
+    Any OSError becomes a WriteError naming the file and the reason; the original is intact and
+    the temp file removed (except after the replace: see `_fsync_dir`).
+    """
+    target = resolve_target(path)
+    try:
+        current = read_bytes(target)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
+    current_sha = "" if current is None else sha256_bytes(current)
+    if expected_sha256 is not None and current_sha != expected_sha256:
+        raise _stale(path, expected_sha256, current_sha)
+    if current == data:
+        return False
+    tmp = temp_name(target)
+    try:
+        _write_temp(tmp, data, like if like is not None else target)
+        if file_sha256(target) != current_sha:  # the last look before the point of no return
+            raise _stale(path, current_sha, file_sha256(target))
+        faultpoint.reached("write.before_replace")
+        # POSIX: rename(2). Windows: MoveFileExW(MOVEFILE_REPLACE_EXISTING); it fails with
+        # a PermissionError when another process has the file open without FILE_SHARE_DELETE
+        # (MDaemon may): the original is then intact and the message says to stop MDaemon first.
+        os.replace(tmp, target)
+    except BaseException as exc:
+        _unlink_quietly(tmp)
+        if isinstance(exc, OSError):
+            raise _write_error(path, exc) from exc
+        raise
+    faultpoint.reached("write.replaced")
+    _fsync_dir(target.parent, path)
+    faultpoint.reached("write.dir_fsynced")
+    return True
+
+
+def remove_file(path: Path, *, expected_sha256: str | None) -> bool:
+    """Delete `path` (rollback of a file an apply created); False when it is already absent.
+
+    Same hash check as replace_file; a symlink is refused (bindmgr never deletes links).
+    """
+    if path.is_symlink():
+        raise WriteError(
+            f"{path} is a symbolic link; bindmgr does not delete links, nothing was changed",
+            hint=f"remove {path} by hand if it should not exist",
+        )
+    try:
+        current = read_bytes(path)
+        current_sha = "" if current is None else sha256_bytes(current)
+        if expected_sha256 is not None and current_sha != expected_sha256:
+            raise _stale(path, expected_sha256, current_sha)
+        if current is None:
+            return False
+        faultpoint.reached("write.before_replace")
+        os.unlink(path)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
+    faultpoint.reached("write.replaced")
+    _fsync_dir(path.parent, path)
+    faultpoint.reached("write.dir_fsynced")
+    return True
+
+
+def _write_temp(tmp: Path, data: bytes, perms_from: Path) -> None:
+    # Created 0600 and exclusively: during the write nobody else can read or own the bytes.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        _copy_permissions(fd, perms_from)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        faultpoint.reached("write.temp_written")
+        os.fsync(fd)  # Windows: FlushFileBuffers
+        faultpoint.reached("write.fsynced")
+    finally:
+        os.close(fd)
+
+
+def _copy_permissions(fd: int, source: Path) -> None:
+    """Give the open temp file `source`'s owner, group and mode, never anything more readable.
+
+    POSIX only. Root keeps owner and group. Anyone else cannot give a file away: the file is then
+    owned by the writer (who could already write the original), and if the group cannot be kept
+    either, the group bits are dropped so that no new group can read it. Windows: the new file
+    inherits the folder's ACL; explicit ACEs on the original are not copied (MDaemon's App
+    folder normally uses inherited ones); the read-only attribute is not copied, since
+    MoveFileEx cannot replace a read-only file anyway (untested on Linux).
+    """
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        return
+    try:
+        st = os.stat(source)
+    except FileNotFoundError:
+        return
+    mode = stat.S_IMODE(st.st_mode)
+    try:
+        os.fchown(fd, st.st_uid, st.st_gid)
+    except PermissionError:
+        try:
+            os.fchown(fd, -1, st.st_gid)
+        except PermissionError:
+            mode &= ~0o070
+    os.fchmod(fd, mode)  # after chown, which may clear set-id bits
+
+
+def _fsync_dir(directory: Path, path: Path) -> None:
+    """Make the rename durable: fsync the directory that holds the new entry (POSIX only).
+
+    Windows cannot open a directory for FlushFileBuffers without backup privileges, and NTFS
+    journals the MoveFileEx metadata itself, so nothing is done there (untested on Linux).
+    Runs after the replace, so a failure here means the NEW bytes are in place but may not
+    survive a power cut; file systems that cannot fsync a directory (EINVAL) are accepted.
+    """
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        if exc.errno in (errno.EINVAL, errno.ENOTSUP):
+            return
+        raise WriteError(
+            f"{path} was replaced with the new content, but flushing its folder {directory} "
+            f"failed: {exc.strerror or exc} ({errno.errorcode.get(exc.errno or 0, exc.errno)})",
+            hint="check the disk; the new file may not survive a power cut",
+        ) from exc
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _stale(path: Path, expected: str, actual: str) -> StalePlanError:
+    def show(h: str) -> str:
+        return "absent" if h == "" else f"sha256 {h[:12]}"
+
+    return StalePlanError(
+        f"{path} changed since the plan was made (planned against {show(expected)}, now "
+        f"{show(actual)}); nothing was written to it",
+        hint="make a new plan from the current files and rerun",
+    )
+
+
+def _write_error(path: Path, exc: OSError) -> WriteError:
+    code = exc.errno or 0
+    name = errno.errorcode.get(code, str(code))
+    reason = exc.strerror or str(exc)
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+    return WriteError(
+        f"cannot write {path}: {reason} [{name}]{where}; the original is intact",
+        hint=_HINTS.get(code, "fix the cause and rerun"),
+    )
