@@ -1,0 +1,195 @@
+"""Host facts for `bindmgr check`: the host's addresses (netifaces), its listener table (psutil).
+
+The only module that imports netifaces or psutil. It reads; it never binds, connects or changes
+anything. `probe` receives what it returns through seams, so probe tests need neither library.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from typing import Any, NamedTuple
+
+import netifaces
+import psutil
+
+from bindmgr.errors import ResourceError
+from bindmgr.model import IPAddress, Proto
+
+# Running out of descriptors (or buffers) is "cannot continue", never a per-address answer.
+# 10024 WSAEMFILE and 10055 WSAENOBUFS are Windows' spellings (socket errors carry WSA codes).
+RESOURCE_ERRNOS: frozenset[int] = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, 10024, 10055}
+)
+
+
+def parse_ip(text: str) -> IPAddress:
+    """An address as a socket API prints it: drops a `%scope` suffix, unwraps ::ffff:a.b.c.d."""
+    ip = ip_address(text.split("%", 1)[0])
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def unscoped(ip: IPAddress) -> IPAddress:
+    """`ip` without an IPv6 scope (fe80::1%eth0 -> fe80::1): scopes never decide locality."""
+    if isinstance(ip, IPv6Address) and ip.scope_id is not None:
+        return IPv6Address(str(ip).split("%", 1)[0])
+    return ip
+
+
+@dataclass(frozen=True, slots=True)
+class HostAddresses:
+    """The addresses this host can bind: exact addresses plus whole local networks.
+
+    On Linux every address of a network configured on a loopback interface is local (lo with
+    127.0.0.1/8 makes all of 127.0.0.0/8 bindable); Windows treats 127.0.0.0/8 the same way.
+    """
+
+    addresses: frozenset[IPAddress]
+    networks: tuple[IPv4Network | IPv6Network, ...] = ()
+
+    def __contains__(self, item: object) -> bool:
+        if not isinstance(item, IPv4Address | IPv6Address):
+            return False
+        ip = unscoped(item)
+        return ip in self.addresses or any(ip in net for net in self.networks)
+
+    @classmethod
+    def of(cls, addresses: Collection[IPAddress]) -> HostAddresses:
+        """Exact addresses only (tests and callers that already know the list)."""
+        return cls(frozenset(unscoped(a) for a in addresses))
+
+
+def parse_interfaces(
+    interfaces: Mapping[str, Mapping[int, Sequence[Mapping[str, str]]]],
+    loopback: Collection[str] = (),
+) -> HostAddresses:
+    """Build HostAddresses from netifaces' shape {iface: {AF_*: [{"addr", "netmask"}, ...]}}."""
+    addresses: set[IPAddress] = set()
+    networks: list[IPv4Network | IPv6Network] = []
+    for name, families in interfaces.items():
+        for entry in families.get(int(netifaces.AF_INET), ()):
+            if "addr" not in entry:
+                continue
+            ip4 = IPv4Address(entry["addr"])
+            addresses.add(ip4)
+            mask = entry.get("netmask")
+            if mask and (name in loopback or ip4.is_loopback):
+                networks.append(IPv4Network(f"{ip4}/{mask}", strict=False))
+        for entry in families.get(int(netifaces.AF_INET6), ()):
+            if "addr" in entry:  # IPv6: exact addresses only, scope suffix stripped
+                addresses.add(parse_ip(entry["addr"]))
+    return HostAddresses(frozenset(addresses), tuple(networks))
+
+
+def host_addresses() -> HostAddresses:
+    """This host's addresses, read now from its interfaces."""
+    interfaces = {name: netifaces.ifaddresses(name) for name in netifaces.interfaces()}
+    # psutil knows the IFF_LOOPBACK flag on Linux/macOS/BSD; on Windows `flags` is empty and
+    # the 127.x address itself marks the loopback network (parse_interfaces checks both).
+    loopback = {
+        name
+        for name, stats in psutil.net_if_stats().items()
+        if "loopback" in getattr(stats, "flags", "").split(",")
+    }
+    return parse_interfaces(interfaces, loopback)
+
+
+@dataclass(frozen=True, slots=True)
+class ListeningSocket:
+    """One row of the listener table: a TCP socket in LISTEN, or a bound, unconnected UDP one."""
+
+    ip: IPAddress
+    port: int
+    proto: Proto
+    pid: int | None
+    name: str | None
+    cmdline: str | None = None
+
+
+def _describe(pid: int) -> tuple[str | None, str | None]:
+    """(name, command line) of a process, each None where the OS does not show it."""
+    try:
+        proc = psutil.Process(pid)
+    except psutil.Error:
+        return None, None
+    with proc.oneshot():
+        try:
+            name: str | None = proc.name() or None
+        except psutil.Error:  # AccessDenied, NoSuchProcess, ZombieProcess
+            name = None
+        try:
+            args = proc.cmdline()
+            cmdline = " ".join(args) if args else None
+        except psutil.Error:
+            cmdline = None
+    return name, cmdline
+
+
+def rows_from_connections(
+    connections: Iterable[Any],
+    describe: Callable[[int], tuple[str | None, str | None]] = _describe,
+) -> tuple[ListeningSocket, ...]:
+    """Keep the listening rows of psutil connections and name their processes (once per pid)."""
+    names: dict[int, tuple[str | None, str | None]] = {}
+    rows: list[ListeningSocket] = []
+    for conn in connections:
+        if not conn.laddr:
+            continue
+        if conn.type == socket.SOCK_STREAM and conn.status == psutil.CONN_LISTEN:
+            proto = Proto.TCP
+        elif conn.type == socket.SOCK_DGRAM and not conn.raddr:
+            proto = Proto.UDP
+        else:
+            continue
+        pid: int | None = conn.pid
+        name = cmdline = None
+        if pid is not None:
+            if pid not in names:
+                names[pid] = describe(pid)
+            name, cmdline = names[pid]
+        rows.append(
+            ListeningSocket(parse_ip(conn.laddr.ip), conn.laddr.port, proto, pid, name, cmdline)
+        )
+    return tuple(rows)
+
+
+class _Conn(NamedTuple):
+    type: int
+    status: str
+    laddr: Any
+    raddr: Any
+    pid: int | None
+
+
+def _per_process_connections() -> list[Any]:
+    """Fallback where the system-wide table needs privileges (macOS): what each process shows."""
+    found: list[Any] = []
+    for proc in psutil.process_iter():
+        try:
+            conns = proc.net_connections(kind="inet")
+        except psutil.Error:
+            continue
+        found.extend(_Conn(c.type, c.status, c.laddr, c.raddr, proc.pid) for c in conns)
+    return found
+
+
+def listening_sockets() -> tuple[ListeningSocket, ...]:
+    """The host's listener table now. Rows whose owner is hidden have pid/name None."""
+    try:
+        try:
+            connections: list[Any] = list(psutil.net_connections(kind="inet"))
+        except psutil.AccessDenied:
+            connections = _per_process_connections()
+        return rows_from_connections(connections)
+    except OSError as exc:
+        if exc.errno in RESOURCE_ERRNOS:
+            raise ResourceError(
+                f"ran out of file descriptors while reading the listener table ({exc})",
+                hint="raise the limit (ulimit -n) or lower --concurrency, then rerun",
+            ) from exc
+        raise

@@ -1,0 +1,114 @@
+"""The words of a bind check: the MDaemon event a conflict would cause and the next step to take.
+
+Pure functions of a probe's facts; no I/O. `probe` decides the status, this module only says it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from ipaddress import IPv6Address
+
+from bindmgr.hostinfo import ListeningSocket
+from bindmgr.model import IPAddress, Listener, ProbeStatus
+
+HTTP_SYS_PID = 4  # Windows' "System" process: a port it holds belongs to the HTTP.sys driver
+
+
+def address(ip: IPAddress, port: int) -> str:
+    """203.0.113.7:25, [2001:db8::7]:25."""
+    return f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}"
+
+
+def event_text(status: ProbeStatus, ip: IPAddress, listener: Listener) -> str | None:
+    """The event MDaemon would log for this pair; None when it would bind (or rebind) fine."""
+    if status in (ProbeStatus.OK, ProbeStatus.HELD_BY_MDAEMON):
+        return None
+    label = listener.label or listener.service
+    where = address(ip, listener.port)
+    return f"MDaemon would log event 503: {label} {where} could not be initialized"
+
+
+def _who(row: ListeningSocket) -> str:
+    if row.pid is None:
+        return "a process bindmgr cannot see (run it as Administrator/root to name it)"
+    return f"{row.name or 'a process'} (pid {row.pid})"
+
+
+def _is_http_sys(row: ListeningSocket) -> bool:
+    return row.pid == HTTP_SYS_PID or (row.name or "").casefold() == "system"
+
+
+def _denied(listener: Listener, *, windows: bool) -> str:
+    if windows:
+        return (
+            "run bindmgr as Administrator; if it is still denied, port "
+            f"{listener.port} is held with SO_EXCLUSIVEADDRUSE by a process bindmgr cannot "
+            "see or lies in an excluded port range (Hyper-V, WinNAT, Docker): see "
+            f"`netsh interface ipv4 show excludedportrange protocol={listener.proto.value}`"
+        )
+    return (
+        f"run bindmgr as Administrator/root: binding port {listener.port} needs privileges "
+        "here (Linux: net.ipv4.ip_unprivileged_port_start)"
+    )
+
+
+def _in_use(
+    status: ProbeStatus, where: str, listener: Listener, row: ListeningSocket | None
+) -> str:
+    if row is None:
+        return (
+            f"{where} is in use but no listener owns it: it may be closing (TIME_WAIT) or "
+            "belong to a process bindmgr cannot see; look with `netstat -ano` (Windows) or "
+            "`ss -lntup` (Linux) as Administrator/root, or retry in a few minutes"
+        )
+    if _is_http_sys(row):
+        return (
+            f"the HTTP.sys driver (PID 4, System) holds {where} for a URL that a service "
+            "registered (IIS/W3SVC, WinRM, WSUS, ...): find it with `netsh http show "
+            "servicestate`, stop it or change its URL reservation, or move "
+            f"{listener.label or listener.service} off port {listener.port}"
+        )
+    if status is ProbeStatus.IN_USE_WILDCARD:
+        return (
+            f"{_who(row)} listens on all addresses ({address(row.ip, row.port)}), which "
+            f"blocks {where}: bind it to its own addresses only, stop it, or move it to "
+            "another port"
+        )
+    return f"stop {_who(row)} or move it off {address(row.ip, row.port)}"
+
+
+def _error(ip: IPAddress, where: str, outcome: int | None) -> str:
+    if outcome is None:
+        return f"binding {where} failed without an error number; rerun, and report it if it stays"
+    link_local = isinstance(ip, IPv6Address) and ip.is_link_local and ip.scope_id is None
+    if link_local and outcome == errno.EINVAL:
+        return f"a link-local address needs its interface: write it as {ip}%<interface>"
+    return (
+        f"binding {where} failed with errno {outcome} ({os.strerror(outcome)}); check that "
+        f"{ip} can carry a listening socket on this host, then rerun"
+    )
+
+
+def hint_text(
+    status: ProbeStatus,
+    ip: IPAddress,
+    listener: Listener,
+    row: ListeningSocket | None,
+    outcome: int | None,
+    *,
+    windows: bool,
+) -> str | None:
+    """The next step for a result that is not plain `ok` (None for `ok`)."""
+    where = address(ip, listener.port)
+    if status is ProbeStatus.OK:
+        return None
+    if status is ProbeStatus.NOT_LOCAL:
+        return f"add {ip} to an interface of this host or drop it from the plan"
+    if status is ProbeStatus.DENIED:
+        return _denied(listener, windows=windows)
+    if status is ProbeStatus.HELD_BY_MDAEMON and row is not None:
+        return f"held by MDaemon itself ({_who(row)}), which rebinds it on restart: nothing to do"
+    if status in (ProbeStatus.IN_USE, ProbeStatus.IN_USE_WILDCARD):
+        return _in_use(status, where, listener, row)
+    return _error(ip, where, outcome)
