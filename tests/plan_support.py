@@ -24,6 +24,7 @@ def domain(
     other: tuple[str, ...] = (),
     keys: DomainKeys = DOMAIN_KEYS,
     bind_raw: str | None = None,
+    is_default: bool = False,
 ) -> Domain:
     """A domain as the reader would return it; raw holds the managed keys that are given."""
     raw: list[tuple[str, str]] = []
@@ -43,7 +44,7 @@ def domain(
         ipv6=v6 if keys.ipv6 is not None else None,
         bind=bool(bind) if bind_raw is None else bind_raw.casefold() == "yes",
         fqdn=fqdn if keys.fqdn is not None else None,
-        is_default=keys is DEFAULT_KEYS,
+        is_default=is_default,
         raw=tuple(raw),
         other_keys=other,
     )
@@ -65,9 +66,16 @@ def config(
 
 
 def default(
-    name: str = "example.com", ip: str | None = None, *, bind: bool | None = None, **kw: object
+    name: str = "example.com",
+    ip: str | None = None,
+    *,
+    bind: bool | None = None,
+    bind_raw: str | None = None,
+    fqdn: str | None = None,
 ) -> Domain:
-    return domain(name, ip, bind=bind, keys=DEFAULT_KEYS, **kw)  # type: ignore[arg-type]
+    """The Default Domain (read through DEFAULT_KEYS, which has no FQDN key)."""
+    keys = DEFAULT_KEYS
+    return domain(name, ip, bind=bind, bind_raw=bind_raw, fqdn=fqdn, keys=keys, is_default=True)
 
 
 def sets(plan: Plan) -> list[tuple[str, str, str | None, str | None, str | None]]:
