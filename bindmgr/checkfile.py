@@ -1,0 +1,143 @@
+"""Check results as JSON: the `bindmgr check --format json` document and the plan's "check" object.
+
+Values in, dicts and strings out, and strict reading back; no file or terminal I/O. Results are
+always written in one stable order (see `sort_results`), whatever order the probes finished in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from bindmgr.jsondoc import FORMAT_VERSION, JsonReader, dumps_json, index, join
+from bindmgr.model import Holder, ProbeResult, ProbeStatus, Proto
+
+CHECK_HINT = "re-run `bindmgr check --format json` to write a fresh result"
+
+
+def result_order(result: ProbeResult) -> tuple[int, bytes, str, int, str, str]:
+    """IPv4 before IPv6, addresses numerically, then port, protocol and service."""
+    ip = result.ip
+    return (ip.version, ip.packed, str(ip), result.port, result.proto.value, result.service)
+
+
+def sort_results(results: Iterable[ProbeResult]) -> tuple[ProbeResult, ...]:
+    return tuple(sorted(results, key=result_order))
+
+
+def status_counts(results: Iterable[ProbeResult]) -> dict[ProbeStatus, int]:
+    """Every status, in the enum's order, with its count (zeros included)."""
+    counts = dict.fromkeys(ProbeStatus, 0)
+    for result in results:
+        counts[result.status] += 1
+    return counts
+
+
+def holder_to_dict(holder: Holder | None) -> dict[str, object] | None:
+    if holder is None:
+        return None
+    return {"pid": holder.pid, "name": holder.name, "cmdline": holder.cmdline}
+
+
+def result_to_dict(result: ProbeResult) -> dict[str, object]:
+    return {
+        "ip": str(result.ip),
+        "port": result.port,
+        "proto": result.proto.value,
+        "service": result.service,
+        "label": result.label,
+        "status": result.status.value,
+        "errno": result.errno,
+        "holder": holder_to_dict(result.holder),
+        "event": result.event,
+        "hint": result.hint,
+    }
+
+
+def check_summary(results: Sequence[ProbeResult]) -> dict[str, object]:
+    counts = status_counts(results)
+    summary: dict[str, object] = {"total": len(results)}
+    summary.update({status.value: n for status, n in counts.items()})
+    summary["conflicts"] = sum(n for status, n in counts.items() if status.is_conflict)
+    return summary
+
+
+def check_body(results: Iterable[ProbeResult]) -> dict[str, object]:
+    """{"results": [...], "summary": {...}}: what the plan file embeds under "check"."""
+    ordered = sort_results(results)
+    return {
+        "results": [result_to_dict(r) for r in ordered],
+        "summary": check_summary(ordered),
+    }
+
+
+def check_to_dict(results: Iterable[ProbeResult]) -> dict[str, object]:
+    """The whole `bindmgr check --format json` document."""
+    return {"format_version": FORMAT_VERSION, **check_body(results)}
+
+
+def dumps_check(results: Iterable[ProbeResult]) -> str:
+    return dumps_json(check_to_dict(results))
+
+
+def _read_holder(reader: JsonReader, obj: Mapping[str, object], path: str) -> Holder | None:
+    holder = reader.opt_child(obj, "holder", path)
+    if holder is None:
+        return None
+    where = join(path, "holder")
+    return Holder(
+        pid=reader.opt_integer(holder, "pid", where, low=0),
+        name=reader.opt_string(holder, "name", where),
+        cmdline=reader.opt_string(holder, "cmdline", where),
+    )
+
+
+def read_result(reader: JsonReader, value: object, path: str) -> ProbeResult:
+    obj = reader.obj(value, path)
+    label = reader.string(obj, "label", path) if "label" in obj else ""
+    return ProbeResult(
+        ip=reader.ip(obj, "ip", path),
+        port=reader.integer(obj, "port", path, low=0, high=65535),
+        proto=reader.enum(obj, "proto", path, Proto),
+        service=reader.string(obj, "service", path),
+        status=reader.enum(obj, "status", path, ProbeStatus),
+        errno=reader.opt_integer(obj, "errno", path, low=0),
+        holder=_read_holder(reader, obj, path),
+        event=reader.opt_string(obj, "event", path),
+        hint=reader.opt_string(obj, "hint", path),
+        label=label,
+    )
+
+
+def check_summary_mismatch(
+    reader: JsonReader, summary: Mapping[str, object], expected: Mapping[str, object], path: str
+) -> None:
+    """A count in the file that disagrees with its content means the file was edited or cut."""
+    for key, want in expected.items():
+        found = summary.get(key, want)
+        if type(found) is not type(want) or found != want:
+            reader.fail(
+                join(path, key),
+                f"says {found!r} but the file's content gives {want!r}; "
+                "the file was edited or truncated",
+            )
+
+
+def read_check_body(
+    reader: JsonReader, obj: Mapping[str, object], path: str
+) -> tuple[ProbeResult, ...]:
+    """Read {"results": [...], "summary": {...}} at `path` (the summary must match the results)."""
+    items = reader.array(obj, "results", path)
+    results = tuple(
+        read_result(reader, item, index(join(path, "results"), i)) for i, item in enumerate(items)
+    )
+    summary = reader.child(obj, "summary", path)
+    check_summary_mismatch(reader, summary, check_summary(results), join(path, "summary"))
+    return results
+
+
+def loads_check(text: str, source: str) -> tuple[ProbeResult, ...]:
+    """Read a `bindmgr check --format json` document; InputError names `source` and the path."""
+    reader = JsonReader(source, CHECK_HINT)
+    doc = reader.parse(text)
+    reader.format_version(doc, "a bindmgr check result")
+    return read_check_body(reader, doc, "")

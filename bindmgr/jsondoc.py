@@ -1,0 +1,210 @@
+"""JSON documents bindmgr writes and reads back: stable writing and strict, path-naming reading.
+
+Strings in, values out: no file I/O here. Every reading failure is an `InputError` that names the
+source, the JSON path (`changes[3].action`) and what to do next; nothing missing is guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv6Address, ip_address
+from typing import NoReturn, TypeVar
+
+from bindmgr.errors import InputError
+from bindmgr.model import IPAddress
+
+FORMAT_VERSION = 1
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def dumps_json(document: Mapping[str, object]) -> str:
+    """Indent 2, keys in the order the builder put them, pure ASCII, one trailing newline.
+
+    ASCII-only (`\\uXXXX` escapes) keeps the file byte-identical whatever code page writes it and
+    carries any Python string, even a lone surrogate from an undecodable INI byte, losslessly.
+    """
+    return json.dumps(document, indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+
+
+def join(path: str, key: str) -> str:
+    return key if not path else f"{path}.{key}"
+
+
+def index(path: str, i: int) -> str:
+    return f"{path}[{i}]"
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKeyError(key)
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(name)
+
+
+class JsonReader:
+    """Reads one document strictly; `hint` is the next step every error message ends with."""
+
+    def __init__(self, source: str, hint: str) -> None:
+        self.source = source
+        self.hint = hint
+
+    def fail(self, path: str, message: str) -> NoReturn:
+        where = path or "the top level"
+        raise InputError(f"{self.source}: {where}: {message}", hint=self.hint)
+
+    def parse(self, text: str) -> Mapping[str, object]:
+        """Parse the text (one leading BOM tolerated) into its top-level object."""
+        try:
+            value = json.loads(
+                text.removeprefix("\ufeff"),
+                object_pairs_hook=_no_duplicates,
+                parse_constant=_no_constant,
+            )
+        except _DuplicateKeyError as exc:
+            self.fail("", f'the key "{exc.args[0]}" appears twice in one object')
+        except json.JSONDecodeError as exc:
+            self.fail("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        except ValueError as exc:
+            self.fail("", f"not valid JSON: {exc.args[0]} is not a number JSON allows")
+        except RecursionError:
+            self.fail("", "not valid JSON: nested too deeply")
+        return self.obj(value, "")
+
+    def obj(self, value: object, path: str) -> Mapping[str, object]:
+        if not isinstance(value, dict):
+            self.fail(path, f"must be an object, found {_kind(value)}")
+        return value
+
+    def field(self, obj: Mapping[str, object], key: str, path: str) -> object:
+        if key not in obj:
+            self.fail(join(path, key), "is missing")
+        return obj[key]
+
+    def child(self, obj: Mapping[str, object], key: str, path: str) -> Mapping[str, object]:
+        return self.obj(self.field(obj, key, path), join(path, key))
+
+    def opt_child(
+        self, obj: Mapping[str, object], key: str, path: str
+    ) -> Mapping[str, object] | None:
+        value = self.field(obj, key, path)
+        return None if value is None else self.obj(value, join(path, key))
+
+    def array(self, obj: Mapping[str, object], key: str, path: str) -> list[object]:
+        value = self.field(obj, key, path)
+        if not isinstance(value, list):
+            self.fail(join(path, key), f"must be an array, found {_kind(value)}")
+        return value
+
+    def string(self, obj: Mapping[str, object], key: str, path: str) -> str:
+        value = self.field(obj, key, path)
+        if not isinstance(value, str):
+            self.fail(join(path, key), f"must be a string, found {_kind(value)}")
+        return value
+
+    def opt_string(self, obj: Mapping[str, object], key: str, path: str) -> str | None:
+        return None if self.field(obj, key, path) is None else self.string(obj, key, path)
+
+    def item_string(self, value: object, path: str) -> str:
+        if not isinstance(value, str):
+            self.fail(path, f"must be a string, found {_kind(value)}")
+        return value
+
+    def boolean(self, obj: Mapping[str, object], key: str, path: str) -> bool:
+        value = self.field(obj, key, path)
+        if not isinstance(value, bool):
+            self.fail(join(path, key), f"must be true or false, found {_kind(value)}")
+        return value
+
+    def integer(
+        self, obj: Mapping[str, object], key: str, path: str, *, low: int, high: int | None = None
+    ) -> int:
+        value = self.field(obj, key, path)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(join(path, key), f"must be a whole number, found {_kind(value)}")
+        if value < low or (high is not None and value > high):
+            bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+            self.fail(join(path, key), f"{value} is out of range; it must be {bounds}")
+        return value
+
+    def opt_integer(
+        self, obj: Mapping[str, object], key: str, path: str, *, low: int, high: int | None = None
+    ) -> int | None:
+        if self.field(obj, key, path) is None:
+            return None
+        return self.integer(obj, key, path, low=low, high=high)
+
+    def enum(self, obj: Mapping[str, object], key: str, path: str, cls: type[E]) -> E:
+        value = self.string(obj, key, path)
+        try:
+            return cls(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in cls)
+            self.fail(join(path, key), f'"{value}" is not one of: {allowed}')
+
+    def ip(self, obj: Mapping[str, object], key: str, path: str) -> IPAddress:
+        value = self.string(obj, key, path)
+        try:
+            return ip_address(value)
+        except ValueError:
+            self.fail(join(path, key), f'"{value}" is not an IPv4 or IPv6 address')
+
+    def opt_ipv4(self, obj: Mapping[str, object], key: str, path: str) -> IPv4Address | None:
+        value = self.opt_string(obj, key, path)
+        if value is None:
+            return None
+        try:
+            return IPv4Address(value)
+        except ValueError:
+            self.fail(join(path, key), f'"{value}" is not an IPv4 address')
+
+    def opt_ipv6(self, obj: Mapping[str, object], key: str, path: str) -> IPv6Address | None:
+        value = self.opt_string(obj, key, path)
+        if value is None:
+            return None
+        try:
+            return IPv6Address(value)
+        except ValueError:
+            self.fail(join(path, key), f'"{value}" is not an IPv6 address')
+
+    def format_version(self, doc: Mapping[str, object], what: str) -> None:
+        """Accept exactly the version this bindmgr writes; say which side is newer otherwise."""
+        version = self.field(doc, "format_version", "")
+        if isinstance(version, bool) or not isinstance(version, int):
+            self.fail("format_version", f"must be the number {FORMAT_VERSION}; is this {what}?")
+        if version > FORMAT_VERSION:
+            self.fail(
+                "format_version",
+                f"{version} comes from a newer bindmgr; this one reads only format_version "
+                f"{FORMAT_VERSION}, so upgrade bindmgr to use this file",
+            )
+        if version != FORMAT_VERSION:
+            self.fail(
+                "format_version", f"{version} is unknown; this bindmgr reads {FORMAT_VERSION}"
+            )

@@ -1,0 +1,253 @@
+"""A saved plan: `bindmgr.model.Plan` to JSON text and back, validated strictly on the way in.
+
+Values in, strings out (and the reverse); no file I/O. Loading trusts nothing: any wrong type,
+missing field, bad address or enum value is an InputError naming the file and the JSON path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bindmgr import __version__
+from bindmgr.checkfile import check_body, check_summary_mismatch, read_check_body
+from bindmgr.jsondoc import FORMAT_VERSION, JsonReader, dumps_json, index, join
+from bindmgr.model import (
+    Action,
+    Assignment,
+    Change,
+    Conflict,
+    Desired,
+    DnsRecord,
+    InputFile,
+    Plan,
+    ProbeResult,
+    Slot,
+)
+
+TOOL = f"bindmgr {__version__}"
+DNS_TYPES = ("A", "AAAA", "PTR")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPlan:
+    """A plan as read from its file, with what was recorded beside it."""
+
+    plan: Plan
+    app_dir: str | None
+    layout: str | None
+    created: str | None
+    checks: tuple[ProbeResult, ...] | None  # None when the plan was made without --check
+
+
+def plan_summary(plan: Plan) -> dict[str, object]:
+    """Counts a reader wants first; recomputed and compared when the plan is loaded."""
+    actions = dict.fromkeys(Action, 0)
+    for change in plan.changes:
+        actions[change.action] += 1
+    return {
+        "changes": len(plan.changes),
+        "files": len({c.file for c in plan.changes}),
+        **{action.value: n for action, n in actions.items()},
+        "slots": len(plan.desired.slots),
+        "addresses": len(plan.desired.addresses()),
+        "assignments": len(plan.assignments),
+        "conflicts": len(plan.conflicts),
+        "dns_records": len(plan.dns),
+    }
+
+
+def _slot(slot: Slot) -> dict[str, object]:
+    return {
+        "v4": None if slot.v4 is None else str(slot.v4),
+        "v6": None if slot.v6 is None else str(slot.v6),
+    }
+
+
+def _change(change: Change) -> dict[str, object]:
+    return {
+        "file": change.file,
+        "section": change.section,
+        "key": change.key,
+        "old": change.old,
+        "new": change.new,
+        "reason": change.reason,
+        "action": change.action.value,
+    }
+
+
+def plan_to_dict(
+    plan: Plan,
+    *,
+    app_dir: str | None,
+    layout: str | None,
+    checks: Iterable[ProbeResult] | None = None,
+    created: str | None = None,
+    tool: str = TOOL,
+) -> dict[str, object]:
+    """The plan document (docs/formats.md); "check" is null unless `checks` is given."""
+    desired = plan.desired
+    return {
+        "format_version": FORMAT_VERSION,
+        "tool": tool,
+        "created": created,
+        "app_dir": app_dir,
+        "layout": layout,
+        "summary": plan_summary(plan),
+        "desired": {
+            "domain": desired.domain,
+            "pattern": desired.pattern,
+            "prune": desired.prune,
+            "slots": [_slot(s) for s in desired.slots],
+        },
+        "inputs": [{"file": f.name, "sha256": f.sha256} for f in plan.inputs],
+        "changes": [_change(c) for c in plan.changes],
+        "assignments": [
+            {"domain": a.domain, "slot": _slot(a.slot), "is_default": a.is_default, "note": a.note}
+            for a in plan.assignments
+        ],
+        "conflicts": [{"subject": c.subject, "message": c.message} for c in plan.conflicts],
+        "notes": list(plan.notes),
+        "dns": [{"name": r.name, "type": r.rtype, "value": r.value} for r in plan.dns],
+        "check": None if checks is None else check_body(checks),
+    }
+
+
+def dumps_plan(
+    plan: Plan,
+    *,
+    app_dir: str | None,
+    layout: str | None,
+    checks: Iterable[ProbeResult] | None = None,
+    created: str | None = None,
+    tool: str = TOOL,
+) -> str:
+    """The plan document as text: indent 2, stable key order, ASCII, trailing newline."""
+    return dumps_json(
+        plan_to_dict(
+            plan, app_dir=app_dir, layout=layout, checks=checks, created=created, tool=tool
+        )
+    )
+
+
+class _PlanReader(JsonReader):
+    """The plan-specific parts of strict reading."""
+
+    def items(self, obj: Mapping[str, object], key: str) -> list[tuple[Mapping[str, object], str]]:
+        """The objects of a top-level array, each with its path (`changes[3]`)."""
+        return [
+            (self.obj(item, index(key, i)), index(key, i))
+            for i, item in enumerate(self.array(obj, key, ""))
+        ]
+
+    def slot(self, obj: Mapping[str, object], key: str, path: str) -> Slot:
+        return self.slot_value(self.field(obj, key, path), join(path, key))
+
+    def slot_value(self, value: object, where: str) -> Slot:
+        obj = self.obj(value, where)
+        v4 = self.opt_ipv4(obj, "v4", where)
+        v6 = self.opt_ipv6(obj, "v6", where)
+        if v4 is None and v6 is None:
+            self.fail(where, "needs an IPv4 address (v4), an IPv6 address (v6) or both")
+        return Slot(v4, v6)
+
+    def desired(self, doc: Mapping[str, object]) -> Desired:
+        obj = self.child(doc, "desired", "")
+        slots = self.array(obj, "slots", "desired")
+        return Desired(
+            domain=self.string(obj, "domain", "desired"),
+            pattern=self.string(obj, "pattern", "desired"),
+            prune=self.boolean(obj, "prune", "desired"),
+            slots=tuple(
+                self.slot_value(item, index("desired.slots", i)) for i, item in enumerate(slots)
+            ),
+        )
+
+    def change(self, obj: Mapping[str, object], path: str) -> Change:
+        action = self.enum(obj, "action", path, Action)
+        key = self.opt_string(obj, "key", path)
+        new = self.opt_string(obj, "new", path)
+        if action is Action.DELETE_SECTION and key is not None:
+            self.fail(join(path, "key"), "must be null when the action is delete_section")
+        if action is not Action.DELETE_SECTION and key is None:
+            self.fail(join(path, "key"), f"must be a string when the action is {action}")
+        if action is Action.SET and new is None:
+            self.fail(join(path, "new"), "must be a string when the action is set")
+        if action is not Action.SET and new is not None:
+            self.fail(join(path, "new"), f"must be null when the action is {action}")
+        return Change(
+            file=self.string(obj, "file", path),
+            section=self.string(obj, "section", path),
+            key=key,
+            old=self.opt_string(obj, "old", path),
+            new=new,
+            reason=self.string(obj, "reason", path),
+            action=action,
+        )
+
+    def dns(self, obj: Mapping[str, object], path: str) -> DnsRecord:
+        rtype = self.string(obj, "type", path)
+        if rtype not in DNS_TYPES:
+            self.fail(join(path, "type"), f'"{rtype}" is not one of: {", ".join(DNS_TYPES)}')
+        if rtype == "A":
+            self.opt_ipv4(obj, "value", path)
+        elif rtype == "AAAA":
+            self.opt_ipv6(obj, "value", path)
+        return DnsRecord(
+            name=self.string(obj, "name", path), rtype=rtype, value=self.string(obj, "value", path)
+        )
+
+    def input_file(self, obj: Mapping[str, object], path: str) -> InputFile:
+        sha = self.string(obj, "sha256", path)
+        if sha and not _SHA256.fullmatch(sha):
+            self.fail(join(path, "sha256"), "must be 64 lowercase hex digits, or empty")
+        return InputFile(name=self.string(obj, "file", path), sha256=sha)
+
+
+def plan_hint(source: str) -> str:
+    return f"re-run `bindmgr plan --out {source}` to save a fresh plan"
+
+
+def loads_plan(text: str, source: str) -> SavedPlan:
+    """Read a saved plan; InputError names `source`, the JSON path and the next step."""
+    reader = _PlanReader(source, plan_hint(source))
+    doc = reader.parse(text)
+    reader.format_version(doc, "a plan saved by `bindmgr plan --out`")
+    reader.string(doc, "tool", "")
+    desired = reader.desired(doc)
+    plan = Plan(
+        desired=desired,
+        inputs=tuple(reader.input_file(o, p) for o, p in reader.items(doc, "inputs")),
+        changes=tuple(reader.change(o, p) for o, p in reader.items(doc, "changes")),
+        assignments=tuple(
+            Assignment(
+                domain=reader.string(o, "domain", p),
+                slot=reader.slot(o, "slot", p),
+                is_default=reader.boolean(o, "is_default", p),
+                note=reader.string(o, "note", p),
+            )
+            for o, p in reader.items(doc, "assignments")
+        ),
+        conflicts=tuple(
+            Conflict(subject=reader.string(o, "subject", p), message=reader.string(o, "message", p))
+            for o, p in reader.items(doc, "conflicts")
+        ),
+        notes=tuple(
+            reader.item_string(n, index("notes", i))
+            for i, n in enumerate(reader.array(doc, "notes", ""))
+        ),
+        dns=tuple(reader.dns(o, p) for o, p in reader.items(doc, "dns")),
+    )
+    check = reader.opt_child(doc, "check", "")
+    checks = None if check is None else read_check_body(reader, check, "check")
+    summary = reader.child(doc, "summary", "")
+    check_summary_mismatch(reader, summary, plan_summary(plan), "summary")
+    return SavedPlan(
+        plan=plan,
+        app_dir=reader.opt_string(doc, "app_dir", ""),
+        layout=reader.opt_string(doc, "layout", ""),
+        created=reader.opt_string(doc, "created", ""),
+        checks=checks,
+    )
