@@ -1,0 +1,351 @@
+"""Lossless Windows-INI scan, index and patch: what GetPrivateProfileString sees, and the bytes
+WritePrivateProfileString would produce. Bytes in, bytes out; `IniFile.read` is the only I/O.
+Never regenerates a file: every line that is not edited keeps its exact bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from bindmgr.errors import InputError
+from bindmgr.inicodec import (
+    BLANKS,
+    Decoded,
+    check_write,
+    content,
+    decode,
+    dominant_eol,
+    encode,
+    fold,
+    header_name,
+    key_parts,
+    quote,
+    replace_value,
+    shorten,
+    split_lines,
+)
+from bindmgr.model import Problem
+
+# Start of a header line: a line whose first non-blank character is `[`; group 1 is the raw name.
+# A line ending then blanks then `[` (the file's first line is matched separately).
+_HEADER = re.compile(r"[\r\n][ \t\v]*\[([^\]\r\n]*)")
+_FIRST_HEADER = re.compile(r"[ \t\v]*\[([^\]\r\n]*)")
+_TRIM = BLANKS + "\r\n"
+
+
+class _Block:
+    """A header line and the lines up to the next header (or the lines before the first one).
+
+    Lines are split, and keys indexed, only when the block is first looked into.
+    """
+
+    __slots__ = ("_keys", "_lines", "_text", "dups", "inert", "last_key", "name")
+
+    def __init__(self, name: str | None, text: str = "", lines: list[str] | None = None) -> None:
+        self.name = name  # as spelled in the header; None for the lines before the first header
+        self._text = text
+        self._lines = lines
+        self._keys: dict[str, tuple[int, str, str]] | None = None
+        self.last_key = 0  # index of the last key line (0 = the header: no keys)
+        self.dups: list[tuple[int, int]] = []  # (duplicate key line, its first line), indexes
+        self.inert: list[int] = []  # indexes of non-blank lines without `=` that are no comment
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = split_lines(self._text)
+            self._text = ""
+        return self._lines
+
+    def text(self) -> str:
+        return self._text if self._lines is None else "".join(self._lines)
+
+    def count(self) -> int:
+        if self._lines is not None:
+            return len(self._lines)
+        t = self._text
+        n = t.count("\n") + t.count("\r") - t.count("\r\n")
+        return n + 1 if t and t[-1] not in "\r\n" else n
+
+    def keys(self) -> dict[str, tuple[int, str, str]]:
+        """Folded key name -> (index of its first line, key, value as Windows reads it)."""
+        if self._keys is None:
+            keys: dict[str, tuple[int, str, str]] = {}
+            self.last_key, self.dups, self.inert = 0, [], []
+            lines = self.lines
+            for i in range(0 if self.name is None else 1, len(lines)):
+                s = lines[i].strip(_TRIM)
+                if not s or s[0] == ";":
+                    continue
+                key, sep, value = s.partition("=")
+                if not sep:
+                    self.inert.append(i)
+                    continue
+                key = key.rstrip(BLANKS)
+                self.last_key = i
+                f = key.upper() if key.isascii() else fold(key)
+                if f in keys:
+                    self.dups.append((i, keys[f][0]))
+                else:
+                    value = value.lstrip(BLANKS)
+                    if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+                        value = value[1:-1]  # one outer pair of matching quotes
+                    keys[f] = (i, key, value)
+            self._keys = keys
+        return self._keys
+
+    def changed(self) -> None:
+        self._keys = None
+
+
+class IniFile:
+    """One INI file as the Windows profile API reads and writes it."""
+
+    def __init__(self, decoded: Decoded, name: str) -> None:
+        self.name = name
+        self._decoded = decoded
+        self.eol = dominant_eol(decoded.text)  # line ending for new lines
+        text = decoded.text
+        found = [(m.start() + 1, m.group(1)) for m in _HEADER.finditer(text)]
+        if m := _FIRST_HEADER.match(text):
+            found.insert(0, (0, m.group(1)))
+        starts = [start for start, _ in found]
+        self._blocks = [_Block(None, text[: starts[0] if starts else len(text)])]
+        ends = [*starts[1:], len(text)] if found else []
+        for (start, raw), end in zip(found, ends, strict=True):
+            self._blocks.append(_Block(raw.strip(BLANKS), text[start:end]))
+        self._index: dict[str, _Block] = {}
+        self._reindex()
+        self._starts: dict[int, int] | None = None
+        self._problems: tuple[Problem, ...] | None = None
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str = "<bytes>") -> IniFile:
+        """Scan `data`; raises EncodingError for UTF-16BE, which Windows cannot read."""
+        return cls(decode(data, name), name)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str], name: str | None = None) -> IniFile:
+        """Read and scan a file; `name` (default: the file name) is used in messages."""
+        # Python opens files with full sharing on Windows, so MDaemon holding the file open
+        # does not block this read (not testable on Linux).
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"cannot read {os.fspath(path)}: {exc.strerror or exc}",
+                hint="check the path and that bindmgr may read the file",
+            ) from exc
+        return cls.from_bytes(data, Path(path).name if name is None else name)
+
+    @property
+    def encoding(self) -> str:
+        """ "cp1252" (ANSI) or "utf-16-le" (the file starts with FF FE)."""
+        return self._decoded.encoding
+
+    def __repr__(self) -> str:
+        return f"<IniFile {self.name!r} {self.encoding} {len(self._blocks) - 1} headers>"
+
+    # reading
+
+    def _section(self, section: str) -> _Block | None:
+        return self._index.get(fold(section.strip(" ")))
+
+    def _key(self, section: str, key: str) -> tuple[_Block, int, str] | None:
+        block = self._section(section)
+        if block is None:
+            return None
+        entry = block.keys().get(fold(key.strip(" ")))
+        return None if entry is None else (block, entry[0], entry[2])
+
+    def get(self, section: str, key: str) -> str | None:
+        """The value GetPrivateProfileString returns, or None when the key is absent."""
+        found = self._key(section, key)
+        return None if found is None else found[2]
+
+    def has_section(self, section: str) -> bool:
+        return self._section(section) is not None
+
+    def sections(self) -> list[str]:
+        """Section names MDaemon sees, first spelling, in file order, each once."""
+        return [b.name for b in self._index.values() if b.name is not None]
+
+    def keys(self, section: str) -> list[str]:
+        """Effective key names of the first such section, first spelling, in file order."""
+        return [k for k, _ in self.items(section)]
+
+    def items(self, section: str) -> list[tuple[str, str]]:
+        """(key, value) for each effective key of the section, values as get() returns them."""
+        block = self._section(section)
+        if block is None:
+            return []
+        return [(key, value) for _, key, value in block.keys().values()]
+
+    def line_of(self, section: str, key: str | None = None) -> int | None:
+        """1-based line of the effective key, or of the section header when key is None."""
+        if key is None:
+            block = self._section(section)
+            return None if block is None else self._start(block)
+        found = self._key(section, key)
+        return None if found is None else self._start(found[0]) + found[1]
+
+    def _start(self, block: _Block) -> int:
+        if self._starts is None:
+            self._starts, line = {}, 1
+            for b in self._blocks:
+                self._starts[id(b)] = line
+                line += b.count()
+        return self._starts[id(block)]
+
+    # writing
+
+    def set(self, section: str, key: str, value: str) -> None:
+        """Set a value as WritePrivateProfileString does; a no-op when get() already returns it.
+
+        Raises ValueRefused, before changing anything, when the value would not read back as
+        given or would corrupt the file. A value with outer blanks or quotes is written quoted.
+        """
+        check_write(self.name, self.encoding, section, key, value)
+        if self.get(section, key) == value:
+            return
+        text = quote(value)
+        block = self._section(section)
+        if block is None:
+            last = self._blocks[-1]
+            if last.lines and last.lines[-1][-1] not in "\r\n":
+                last.lines[-1] += self.eol
+            lines = [f"[{section}]{self.eol}", f"{key}={text}{self.eol}"]
+            self._blocks.append(_Block(section, lines=lines))
+            self._index[fold(section)] = self._blocks[-1]
+        else:
+            lines = block.lines
+            entry = block.keys().get(fold(key))
+            if entry is not None:
+                lines[entry[0]] = replace_value(lines[entry[0]], text)
+                block.changed()
+            else:
+                at = block.last_key + 1
+                if lines[at - 1][-1] not in "\r\n":
+                    lines[at - 1] += self.eol
+                lines.insert(at, f"{key}={text}{self.eol}")
+                block.changed()
+        self._edited()
+
+    def delete(self, section: str, key: str) -> None:
+        """Remove the line of the effective key; a later duplicate then becomes effective."""
+        found = self._key(section, key)
+        if found is not None:
+            block, i, _ = found
+            del block.lines[i]
+            block.changed()
+            self._edited()
+
+    def delete_section(self, section: str) -> None:
+        """Remove the first such section's header and key lines; other lines stay in place.
+
+        Comment, blank and inert lines then belong to the section above; a later duplicate
+        section becomes effective.
+        """
+        block = self._section(section)
+        if block is None:
+            return
+        at = self._blocks.index(block)
+        kept = [line for line in block.lines[1:] if key_parts(line) is None]
+        above = self._blocks[at - 1]
+        above.lines.extend(kept)
+        above.changed()
+        del self._blocks[at]
+        self._reindex()
+        self._edited()
+
+    def to_bytes(self) -> bytes:
+        """The file's bytes: identical to the input except for the edited lines."""
+        return encode("".join(b.text() for b in self._blocks), self._decoded)
+
+    def _reindex(self) -> None:
+        self._index.clear()
+        for b in self._blocks[1:]:
+            assert b.name is not None
+            self._index.setdefault(fold(b.name), b)
+
+    def _edited(self) -> None:
+        self._starts = None
+        self._problems = None
+
+    # problems
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """What MDaemon will not see the way the file suggests, in line order."""
+        if self._problems is None:
+            self._problems = tuple(self._find_problems())
+        return self._problems
+
+    def _find_problems(self) -> list[Problem]:
+        out: list[Problem] = []
+
+        def add(line: int | None, message: str) -> None:
+            out.append(Problem(self.name, line, message))
+
+        pre = self._blocks[0]
+        for i, line in enumerate(pre.lines):
+            if i == 0 and self._decoded.utf8_bom and line[3:].lstrip(BLANKS).startswith("["):
+                add(
+                    1,
+                    f"line 1 starts with a UTF-8 byte order mark, which Windows does not "
+                    f"recognise: MDaemon cannot see the section [{header_name(line[3:])[0]}] on "
+                    "it, nor the keys below it up to the next header; re-save the file as ANSI",
+                )
+            elif key_parts(line) is not None:
+                add(
+                    i + 1,
+                    f"key line {shorten(content(line).strip(BLANKS))} comes before the "
+                    "first section header: MDaemon cannot see it; move it under its section",
+                )
+        for block in self._blocks[1:]:
+            assert block.name is not None
+            start = self._start(block)
+            name = block.name
+            after = header_name(block.lines[0])[1]
+            first = self._index[fold(name)]
+            if first is not block:
+                add(
+                    start,
+                    f"duplicate section [{name}] (first at line {self._start(first)}): "
+                    "MDaemon reads only the first one, so every key under this header is "
+                    "invisible to it; merge the two sections",
+                )
+            if after is None:
+                add(start, f"header has no closing ']': MDaemon reads it as section [{name}]")
+            elif after:
+                add(
+                    start,
+                    f"text after ']' ({shorten(after)}) is ignored by MDaemon; "
+                    "put keys on lines of their own",
+                )
+            block.keys()
+            for i in block.inert:
+                add(
+                    start + i,
+                    f"line {shorten(content(block.lines[i]).strip(BLANKS))} in "
+                    f"[{name}] has no '=' and is not a comment: MDaemon ignores it",
+                )
+            for i, j in block.dups:
+                if first is block:
+                    key = key_parts(block.lines[i])
+                    assert key is not None
+                    add(
+                        start + i,
+                        f"duplicate key {key[0]} in [{name}] (first at line "
+                        f"{start + j}): MDaemon uses the first value and ignores this line",
+                    )
+        if self._decoded.tail:
+            add(
+                None,
+                "the file has an odd number of bytes, so its last byte is not part of any "
+                "UTF-16 character: MDaemon ignores it; bindmgr leaves it in place",
+            )
+        out.sort(key=lambda p: -1 if p.line is None else p.line)
+        return out
