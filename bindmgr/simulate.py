@@ -44,24 +44,32 @@ def _apply_key(domain: Domain, keys: DomainKeys, change: Change) -> Domain:
     if change.action is Action.SET and value is None:
         raise PlanError(f"SET of {change.file} [{change.section}] {key} has no value")
     text = (value or "").strip()
+    where = f"{change.file} [{change.section}] {key}"
     updated = replace(domain, raw=_with_raw(domain, key, value))
     if _same(key, keys.ip):
-        ip = ipaddress.ip_address(text) if text else None
+        ip = _address(text, where)
         if ip is not None and not isinstance(ip, IPv4Address):
-            raise PlanError(f"{change.file} [{change.section}] {key}: {text} is not IPv4")
+            raise PlanError(f"{where}: {text} is not an IPv4 address")
         return replace(updated, ip=ip)
     if _same(key, keys.ipv6):
-        ip6 = ipaddress.ip_address(text) if text else None
+        ip6 = _address(text, where)
         if ip6 is not None and not isinstance(ip6, IPv6Address):
-            raise PlanError(f"{change.file} [{change.section}] {key}: {text} is not IPv6")
+            raise PlanError(f"{where}: {text} is not an IPv6 address")
         return replace(updated, ipv6=ip6)
     if _same(key, keys.bind):
         if text and text.casefold() not in _BOOLS:
-            raise PlanError(f"{change.file} [{change.section}] {key}: {text!r} is not Yes/No")
+            raise PlanError(f"{where}: {text!r} is not Yes or No")
         return replace(updated, bind=_BOOLS.get(text.casefold(), False))
     if _same(key, keys.fqdn):
         return replace(updated, fqdn=text or None)
-    raise PlanError(f"{change.file} [{change.section}] {key} is not a key the layout manages")
+    raise PlanError(f"{where} is not a key the layout manages")
+
+
+def _address(text: str, where: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text) if text else None
+    except ValueError:
+        raise PlanError(f"{where}: {text!r} is not an IP address") from None
 
 
 def simulate(config: Config, plan: Plan) -> Config:

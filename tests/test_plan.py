@@ -8,7 +8,18 @@ from ipaddress import IPv4Address, IPv6Address
 import pytest
 
 from bindmgr.errors import LayoutError, PlanError
-from bindmgr.model import DEFAULT_PATTERN, Action, Config, DnsRecord, Domain, InputFile, Plan, Slot
+from bindmgr.model import (
+    DEFAULT_PATTERN,
+    Action,
+    Change,
+    Config,
+    Desired,
+    DnsRecord,
+    Domain,
+    InputFile,
+    Plan,
+    Slot,
+)
 from bindmgr.plan import make_plan, parse_desired, simulate
 from tests.plan_support import (
     DEFAULT_KEYS,
@@ -522,3 +533,63 @@ def test_simulate_applies_changes() -> None:
     assert after.default.raw_value("domainip") == D
     assert [d.name for d in after.domains] == ["mail-2.example.com"]
     assert after.domains[0].ip == IPv4Address(B)
+
+
+def test_simulate_delete_key_and_new_sections() -> None:
+    c = current()
+    changes = (
+        Change(DAT, "MAIL-2.example.com", "ip", B, None, "test", Action.DELETE_KEY),
+        Change(DAT, "mail-2.example.com", "Bind", "Yes", "no", "test"),
+        Change(DAT, "mail-9.example.com", "IP6", None, "2001:db8::9", "test"),
+        Change(INI, "domain", "DomainIP6", None, "::1", "test"),
+    )
+    after = simulate(c, Plan(p_desired(), (), changes))
+    mail2 = after.domains[0]
+    assert (mail2.ip, mail2.bind, mail2.raw_value("IP"), mail2.raw_value("Bind")) == (
+        None,
+        False,
+        None,
+        "no",
+    )
+    assert after.domains[-1] == Domain(
+        "mail-9.example.com", ipv6=IPv6Address("2001:db8::9"), raw=(("IP6", "2001:db8::9"),)
+    )
+    assert after.default.ipv6 == IPv6Address("::1")
+
+
+def p_desired() -> Desired:
+    return parse_desired("example.com", [A])
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (Change(DAT, "x.test", None, None, "1", "r"), "has no key"),
+        (
+            Change(DAT, "x.test", "IP", None, None, "r"),
+            "SET of Domains.dat [x.test] IP has no value",
+        ),
+        (Change(DAT, "x.test", "IP", None, "::1", "r"), "::1 is not an IPv4 address"),
+        (Change(DAT, "x.test", "IP6", None, "10.0.0.1", "r"), "10.0.0.1 is not an IPv6 address"),
+        (Change(DAT, "x.test", "IP", None, "10.0.0.x", "r"), "'10.0.0.x' is not an IP address"),
+        (Change(DAT, "x.test", "Bind", None, "maybe", "r"), "'maybe' is not Yes or No"),
+        (Change(DAT, "x.test", "MaxUsers", None, "5", "r"), "is not a key the layout manages"),
+        (Change("Other.ini", "x.test", "IP", None, B, "r"), "matches no domain file"),
+        (
+            Change(INI, "Domain", None, None, None, "r", Action.DELETE_SECTION),
+            "may not delete the Default Domain",
+        ),
+    ],
+)
+def test_simulate_refuses_changes_the_planner_never_makes(change: Change, expected: str) -> None:
+    with pytest.raises(PlanError) as exc:
+        simulate(current(), Plan(p_desired(), (), (change,)))
+    assert expected in str(exc.value)
+
+
+def test_bound_leftover_without_address_is_unbound() -> None:
+    c = config(default(ip=A, bind=True), domain("mail-2.example.com", bind=True))
+    p = plan(c, A)
+    assert sets(p) == [(DAT, "mail-2.example.com", "Bind", "Yes", "No")]
+    assert p.changes[0].reason == "mail-2.example.com binds no desired IP: unbind it"
+    assert "mail-2.example.com" not in notes(p)  # nothing it held to show
