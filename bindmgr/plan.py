@@ -110,7 +110,7 @@ class _Planner:
         if default.name.casefold() != self.desired.domain.casefold():
             self.notes.append(
                 f"The Default Domain is {default.name}, not {self.desired.domain}: it binds slot 1 "
-                f"under its own name (bindmgr never renames it); the mail-N names are under "
+                f"under its own name (bindmgr never renames it); the pattern's names are under "
                 f"{self.desired.domain}."
             )
 
