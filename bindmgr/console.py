@@ -1,0 +1,122 @@
+"""The terminal edge: where output goes, whether to colour it, progress bars and prompts.
+
+Commands print only through a `Console`; tests pass their own streams. Colour appears only on a
+TTY and never when NO_COLOR is set (https://no-color.org); progress goes to stderr on a TTY.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TextIO
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@dataclass
+class Console:
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    inp: TextIO | None = field(default_factory=lambda: sys.stdin)
+    env: Mapping[str, str] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
+
+    @property
+    def color(self) -> bool:
+        return _isatty(self.out) and "NO_COLOR" not in self.env
+
+    @property
+    def interactive(self) -> bool:
+        return self.inp is not None and _isatty(self.inp) and _isatty(self.err)
+
+    def print(self, text: str = "") -> None:
+        self.out.write(text if text.endswith("\n") else text + "\n")
+        self.out.flush()
+
+    def note(self, text: str) -> None:
+        """A message about what bindmgr does (stderr, so stdout stays the report)."""
+        self.err.write(f"bindmgr: {text}\n")
+        self.err.flush()
+
+    def error(self, message: str, hint: str | None) -> None:
+        self.err.write(f"error: {message}\n")
+        if hint:
+            self.err.write(f"hint: {hint}\n")
+        self.err.flush()
+
+    def ask(self, question: str, *, timeout: float | None = None) -> bool:
+        """Ask yes/no on the terminal; False on anything but yes, on EOF or after `timeout`."""
+        if self.inp is None:
+            return False
+        self.err.write(f"{question} [y/N] ")
+        self.err.flush()
+        line = _readline(self.inp, timeout)
+        return line is not None and line.strip().lower() in {"y", "yes"}
+
+    def progress(self, label: str, *, minimum: int = 200) -> Callable[[int, int], None] | None:
+        """A progress callback drawing a bar on stderr, or None when stderr is not a TTY."""
+        if not _isatty(self.err):
+            return None
+        last = [0.0]
+
+        def draw(done: int, total: int) -> None:
+            if total < minimum:
+                return
+            now = self.clock()
+            if done < total and now - last[0] < 0.1:
+                return
+            last[0] = now
+            width = 30
+            filled = width * done // max(total, 1)
+            bar = "#" * filled + "-" * (width - filled)
+            end = "\n" if done >= total else ""
+            self.err.write(f"\r{label} [{bar}] {done}/{total}{end}")
+            self.err.flush()
+
+        return draw
+
+
+def _readline(stream: TextIO, timeout: float | None) -> str | None:
+    if timeout is None:
+        line = stream.readline()
+        return line or None
+    if sys.platform == "win32":
+        return _readline_windows(timeout)
+    import select  # noqa: PLC0415 - only timed prompts need it
+
+    try:
+        ready, _, _ = select.select([stream], [], [], max(timeout, 0.0))
+    except (OSError, ValueError, TypeError):
+        line = stream.readline()
+        return line or None
+    if not ready:
+        return None
+    line = stream.readline()
+    return line or None
+
+
+if sys.platform == "win32":
+
+    def _readline_windows(timeout: float) -> str | None:
+        """A console line with a deadline: select() cannot wait on a Windows console, so poll
+        the keyboard with msvcrt (bounded by the deadline). Not exercised by the Linux tests."""
+        import msvcrt  # noqa: PLC0415
+
+        deadline = time.monotonic() + timeout
+        typed: list[str] = []
+        while time.monotonic() < deadline:
+            if msvcrt.kbhit():
+                char = msvcrt.getwche()
+                if char in "\r\n":
+                    return "".join(typed)
+                typed.append(char)
+            else:
+                time.sleep(0.05)
+        return None
