@@ -1,0 +1,188 @@
+"""Terminal text for plans and check results: values in, one string out.
+
+Colour is plain ANSI SGR and only when the caller asks (`color=True`); with `color=False` the
+output holds no escape byte at all, data included. Never writes to a terminal itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bindmgr.checkfile import sort_results
+from bindmgr.model import Action, Change, Plan, ProbeResult, ProbeStatus
+from bindmgr.report_common import (
+    ABSENT,
+    already_binds,
+    check_counts,
+    clip,
+    conflict_count,
+    group_changes,
+    holder_text,
+    login_reminder,
+    next_step,
+    plan_counts,
+    plural,
+    safe,
+    service_text,
+    show,
+    slot_text,
+)
+
+_SGR = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36", "dim": "2"}
+_WIDTH_CAP = 40  # a column never grows past this to fit one long name
+_CMDLINE_CAP = 160
+
+
+class _Style:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, *styles: str) -> str:
+        if not self.color or not styles or not text:
+            return text
+        codes = ";".join(_SGR[s] for s in styles)
+        return f"\x1b[{codes}m{text}\x1b[0m"
+
+    def status(self, status: ProbeStatus, text: str) -> str:
+        if status is ProbeStatus.OK:
+            return self(text, "green")
+        if status is ProbeStatus.HELD_BY_MDAEMON:
+            return self(text, "cyan")
+        return self(text, "red", "bold")
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - len(text))
+
+
+def _width(texts: Iterable[str]) -> int:
+    return min(_WIDTH_CAP, max((len(t) for t in texts), default=0))
+
+
+def _change_line(change: Change, style: _Style) -> str:
+    reason = f"   ({safe(change.reason)})" if change.reason else ""
+    if change.action is Action.DELETE_SECTION:
+        return f"    {style('(whole section deleted)', 'red')}{style(reason, 'dim')}"
+    key = safe(change.key or "")
+    new = (
+        style("(deleted)", "red")
+        if change.action is Action.DELETE_KEY
+        else style(show(change.new), "green")
+    )
+    old = show(change.old)
+    old = style(old, "dim") if old == ABSENT else style(old, "yellow")
+    return f"    {key}: {old} -> {new}{style(reason, 'dim')}"
+
+
+def _changes(plan: Plan, style: _Style) -> list[str]:
+    lines: list[str] = []
+    for file, sections in group_changes(plan.changes):
+        lines.append(style(safe(file), "bold"))
+        for section, changes in sections:
+            lines.append(f"  [{safe(section)}]")
+            lines.extend(_change_line(c, style) for c in changes)
+    return lines
+
+
+def _assignments(plan: Plan, style: _Style) -> list[str]:
+    names = [
+        safe(a.domain) + (" (Default Domain)" if a.is_default else "") for a in plan.assignments
+    ]
+    slots = [slot_text(a.slot) for a in plan.assignments]
+    name_w, slot_w = _width(names), _width(slots)
+    lines = [style("Assignments", "bold")]
+    for name, slot, a in zip(names, slots, plan.assignments, strict=True):
+        lines.append(f"  {_pad(name, name_w)}   {_pad(slot, slot_w)}   {safe(a.note)}".rstrip())
+    return lines
+
+
+def _dns(plan: Plan, style: _Style) -> list[str]:
+    names = [safe(r.name) for r in plan.dns]
+    name_w = _width(names)
+    lines = [style("DNS records", "bold") + " (each name must resolve to its IP)"]
+    for name, record in zip(names, plan.dns, strict=True):
+        lines.append(
+            f"  {_pad(name, name_w)}   {_pad(safe(record.rtype), 4)}   {safe(record.value)}"
+        )
+    return lines
+
+
+def _check_rows(results: Sequence[ProbeResult], style: _Style, *, problems_only: bool) -> list[str]:
+    ordered = sort_results(results)
+    shown = [r for r in ordered if r.status is not ProbeStatus.OK or not problems_only]
+    services = [service_text(r) for r in shown]
+    ports = [f"{r.port}/{r.proto.value}" for r in shown]
+    svc_w, port_w = _width(services), _width(ports)
+    status_w = _width(r.status.value for r in shown)
+    lines: list[str] = []
+    current: str | None = None
+    for result, service, port in zip(shown, services, ports, strict=True):
+        ip = str(result.ip)
+        if ip != current:
+            current = ip
+            lines.append(style(ip, "bold"))
+        value = result.status.value
+        status = style.status(result.status, value) + " " * (status_w - len(value))
+        tail = holder_text(result.holder)
+        if result.errno is not None and result.status.is_conflict:
+            tail = ", ".join(t for t in (tail, f"errno {result.errno}") if t)
+        row = f"  {_pad(service, svc_w)}   {port.rjust(port_w)}   {status}   {tail}"
+        lines.append(row.rstrip())
+        if result.status is ProbeStatus.OK:
+            continue
+        if result.holder is not None and result.holder.cmdline:
+            lines.append(f"      command: {safe(clip(result.holder.cmdline, _CMDLINE_CAP))}")
+        if result.event:
+            lines.append(f"      {safe(result.event)}")
+        if result.hint:
+            lines.append(f"      hint: {safe(result.hint)}")
+    return lines
+
+
+def render_check_text(results: Sequence[ProbeResult], *, color: bool) -> str:
+    """Results grouped by IP (IPv4 first, numeric order), then the counts line."""
+    style = _Style(color)
+    lines = _check_rows(results, style, problems_only=False)
+    if lines:
+        lines.append("")
+    lines.append(style(check_counts(results), "bold"))
+    return "\n".join(lines) + "\n"
+
+
+def render_plan_text(
+    plan: Plan,
+    *,
+    checks: Sequence[ProbeResult] | None = None,
+    color: bool,
+    saved_as: str | None = None,
+) -> str:
+    """The plan for a terminal; `saved_as` (the plan file's name) makes the next step concrete."""
+    style = _Style(color)
+    blocks: list[list[str]] = []
+    if plan.changes:
+        blocks.append([style(f"bindmgr plan: {plan_counts(plan)}", "bold")])
+        blocks.append(_changes(plan, style))
+        if plan.assignments:
+            blocks.append(_assignments(plan, style))
+    else:
+        blocks.append([style(already_binds(plan), "bold")])
+    if plan.conflicts:
+        title = f"Conflicts ({len(plan.conflicts)}): bindmgr apply refuses this plan"
+        blocks.append(
+            [style(title, "red", "bold")]
+            + [f"  ! {style(safe(c.subject), 'red')}: {safe(c.message)}" for c in plan.conflicts]
+        )
+    if plan.notes:
+        blocks.append([style("Notes", "bold")] + [f"  - {safe(n)}" for n in plan.notes])
+    if plan.dns:
+        blocks.append(_dns(plan, style))
+    if checks is not None:
+        rows = _check_rows(checks, style, problems_only=True)
+        block = [style("Check", "bold"), *(f"  {r}" for r in rows), f"  {check_counts(checks)}"]
+        bad = conflict_count(checks)
+        if bad:
+            warning = f"MDaemon cannot bind {plural(bad, 'pair')}; free them before applying."
+            block.append("  " + style(warning, "red", "bold"))
+        blocks.append(block)
+    blocks.extend([[line] for line in (login_reminder(plan), next_step(plan, saved_as)) if line])
+    return "\n\n".join("\n".join(block) for block in blocks) + "\n"
