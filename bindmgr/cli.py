@@ -1,25 +1,186 @@
-"""Command line: argument parsing, printing, exit statuses; composes the flow.
+"""Command line: argument parsing, the error handler and exit statuses.
 
-The only module that prints or maps exceptions to exit statuses.
+`main(argv) -> int` builds the parser, runs one command function from `commands` and maps
+`BindmgrError` to its exit status. Nothing below this module calls sys.exit or prints errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
 
-from bindmgr import __version__
-from bindmgr.errors import ExitCode
+from bindmgr import __version__, applying, commands
+from bindmgr.console import Console
+from bindmgr.errors import BindmgrError, ExitCode, UsageError
+
+EPILOG = """\
+exit status:
+  0  nothing to change / everything bindable / applied or already up to date
+  1  error (bad input, bad usage, or a failure that left the files as they were)
+  2  plan: changes are planned
+  3  conflicts: a listener cannot bind, or the plan conflicts with a domain bindmgr does not own
+  4  apply: the plan is stale (an input file changed since it was made)
+  5  apply --confirm-within: not confirmed in time; the previous files were restored
+See docs/cli.md.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}", hint=f"see '{self.prog} --help'")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--app-dir",
+        metavar="DIR",
+        help="MDaemon's App folder (default: $MDAEMON_APP, then C:\\MDaemon\\App on Windows)",
+    )
+    p.add_argument(
+        "--layout", metavar="FILE", type=Path, help="layout file (default: the shipped one)"
+    )
+
+
+def _desired(p: argparse.ArgumentParser, *, plan_file: bool) -> None:
+    group = p.add_argument_group("desired state")
+    if plan_file:
+        group.add_argument("--plan", metavar="PLAN.json", type=Path, help="a saved plan")
+    group.add_argument("--domain", metavar="D", help="the base domain, e.g. example.com")
+    group.add_argument(
+        "--ip",
+        metavar="IP",
+        action="append",
+        default=[],
+        help="an address to listen on, in order; IPv4+IPv6 binds both to one name (repeat)",
+    )
+    group.add_argument("--bindings", metavar="FILE", type=Path, help="the desired state file")
+    group.add_argument("--pattern", metavar="P", help="secondary domain names (mail-{n}.{domain})")
+    group.add_argument(
+        "--prune", action="store_true", help="delete dropped mail-N domains bindmgr fully owns"
+    )
+
+
+def _format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format", choices=("text", "markdown", "json"), default="text", help="output format"
+    )
+
+
+def _check_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="addresses probed at once (default 8)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bindmgr", description=__doc__)
+    parser = _Parser(
+        prog="bindmgr",
+        description="Plan, check and apply MDaemon's multi-IP binding.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"bindmgr {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _common(p)
+        return p
+
+    p = command("inspect", "show what MDaemon's files say and where each value comes from")
+    p.add_argument("--json", action="store_true", help="JSON instead of text")
+
+    p = command("plan", "plan the multi-IP binding (exit 2 when there are changes)")
+    _desired(p, plan_file=False)
+    _format(p)
+    p.add_argument("--out", metavar="PLAN.json", type=Path, help="save the plan for apply")
+    p.add_argument("--check", action="store_true", help="also check every planned IP and port")
+    _check_options(p)
+
+    p = command("check", "prove every IP x listener port can be bound (exit 3 on conflicts)")
+    _desired(p, plan_file=True)
+    _format(p)
+    _check_options(p)
+
+    p = command("apply", "write a plan to MDaemon's files safely (lock, backup, verify)")
+    p.add_argument("plan_file", nargs="?", metavar="PLAN.json", type=Path, help="a saved plan")
+    _desired(p, plan_file=False)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--force", action="store_true", help="apply despite check conflicts")
+    p.add_argument("--lock-timeout", type=float, default=30.0, metavar="S")
+    p.add_argument("--keep", type=int, default=10, metavar="N", help="backups to keep")
+    p.add_argument("--backup-dir", type=Path, metavar="DIR")
+    p.add_argument("--restart", action="store_true", help="drop RESTART.SEM after writing")
+    p.add_argument(
+        "--wait-restart", action="store_true", help="wait until MDaemon runs and listens again"
+    )
+    p.add_argument("--restart-timeout", type=float, default=120.0, metavar="S")
+    p.add_argument(
+        "--confirm-within",
+        type=float,
+        metavar="SECONDS",
+        help="revert unless confirmed in time",
+    )
+    _check_options(p)
+
+    p = command("rollback", "restore MDaemon's files from a bindmgr backup")
+    p.add_argument("--to", metavar="BACKUP", help="the backup to restore (default: the latest)")
+    p.add_argument("--list", action="store_true", help="only list the backups")
+    p.add_argument("--force", action="store_true", help="restore over later edits")
+    p.add_argument("--lock-timeout", type=float, default=30.0, metavar="S")
+    p.add_argument("--backup-dir", type=Path, metavar="DIR")
+    p.add_argument("--restart", action="store_true", help="drop RESTART.SEM after restoring")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    parser.parse_args(sys.argv[1:] if argv is None else argv)
-    return int(ExitCode.OK)
+COMMANDS: dict[str, Callable[[argparse.Namespace, Console], ExitCode]] = {
+    "inspect": commands.cmd_inspect,
+    "plan": commands.cmd_plan,
+    "check": commands.cmd_check,
+    "apply": applying.cmd_apply,
+    "rollback": applying.cmd_rollback,
+}
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+) -> int:
+    console = Console(
+        out=stdout or sys.stdout,
+        err=stderr or sys.stderr,
+        inp=stdin if stdin is not None else sys.stdin,
+        env=os.environ if env is None else env,
+    )
+    try:
+        args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+        return int(COMMANDS[args.command](args, console))
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0) if isinstance(exc.code, int | None) else int(ExitCode.ERROR)
+    except BindmgrError as exc:
+        console.error(exc.message, exc.hint)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        console.error(
+            "interrupted",
+            "MDaemon's files are either as they were or fully written; docs/reliability.md",
+        )
+        return 130

@@ -32,11 +32,18 @@ def check_address(ip: IPAddress, what: str) -> None:
         raise PlanError(f"{bad}: it is a multicast address", hint="give a unicast address")
     if isinstance(ip, IPv4Address):
         if ip == IPv4Address("255.255.255.255"):
-            raise PlanError(f"{bad}: it is the limited broadcast address")
+            raise PlanError(
+                f"{bad}: it is the limited broadcast address", hint="give a unicast address"
+            )
         if ip in _THIS_NETWORK:
-            raise PlanError(f"{bad}: 0.0.0.0/8 means 'this network', not a host address")
+            raise PlanError(
+                f"{bad}: 0.0.0.0/8 means 'this network', not a host address",
+                hint="give one of the host's own addresses",
+            )
         if ip.is_reserved:
-            raise PlanError(f"{bad}: it is in the reserved range 240.0.0.0/4")
+            raise PlanError(
+                f"{bad}: it is in the reserved range 240.0.0.0/4", hint="give a unicast address"
+            )
         return
     if ip.ipv4_mapped is not None:
         raise PlanError(

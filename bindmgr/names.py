@@ -57,7 +57,10 @@ def check_dns_name(name: str, what: str) -> None:
     labels = name.split(".")
     for label in labels:
         if not label:
-            raise PlanError(f"{bad}: it has an empty label ('..' or a leading dot)")
+            raise PlanError(
+                f"{bad}: it has an empty label ('..' or a leading dot)",
+                hint="write it like example.com",
+            )
         if len(label) > MAX_LABEL:
             raise PlanError(
                 f"{bad}: label {label!r} is {len(label)} characters long (at most {MAX_LABEL})"
