@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import math
-import os
 import socket
 import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -149,20 +148,25 @@ class ListenerIndex:
                 _keep(self.wild, (row.ip.version, row.port, row.proto), row)
 
     def holder_of(
-        self, ip: IPAddress, port: int, proto: Proto, *, bound: bool, own_pid: int
+        self, ip: IPAddress, port: int, proto: Proto, *, bound: bool
     ) -> tuple[ListeningSocket | None, bool]:
         """(row, via wildcard) that blocks ip:port, or (None, False).
 
-        After a successful bind the kernel has already ruled out exact holders, so a row on the
-        exact address that belongs to this process is the probe itself and is skipped; only a
-        same-family wildcard row then counts (Windows lets a specific bind coexist with one).
-        After a failed bind, a dual-stack [::] row may explain an IPv4 failure too.
+        After a successful bind the kernel has ruled out any socket on the exact address (we set
+        no SO_REUSEPORT; Windows' SO_EXCLUSIVEADDRUSE refuses to share), so an exact row then is
+        the probe itself, caught by the table read that runs beside the binds (its pid may even
+        be None: closed before psutil mapped it). Only a same-family wildcard row counts then:
+        Windows lets a specific bind coexist with one. After a failed bind, a dual-stack [::]
+        row may explain an IPv4 failure too, and an unspecified address is blocked by any row.
         """
-        row = self.exact.get((ip, port, proto))
-        if row is not None and not (bound and row.pid == own_pid):
-            return row, False
-        if ip.is_unspecified:
-            return (None, False) if bound else (self.port.get((port, proto)), False)
+        if not bound:
+            row = self.exact.get((ip, port, proto))
+            if row is not None:
+                return row, False
+            if ip.is_unspecified:
+                return self.port.get((port, proto)), False
+        elif ip.is_unspecified:
+            return None, False
         row = self.wild.get((ip.version, port, proto))
         if row is None and not bound and ip.version == 4:
             row = self.wild.get((6, port, proto))
@@ -181,7 +185,6 @@ def classify(
     local: bool,
     table: ListenerIndex,
     windows: bool = WINDOWS,
-    own_pid: int | None = None,
 ) -> ProbeResult:
     """Turn one bind outcome, the host's addresses and the listener table into a ProbeResult."""
     port, proto = listener.port, listener.proto
@@ -192,8 +195,7 @@ def classify(
         # the kernel binds foreign addresses, and MDaemon on Windows cannot.
         status = ProbeStatus.NOT_LOCAL
     elif outcome == BOUND or kind in (ProbeStatus.IN_USE, ProbeStatus.DENIED):
-        pid = os.getpid() if own_pid is None else own_pid
-        row, wildcard = table.holder_of(ip, port, proto, bound=outcome == BOUND, own_pid=pid)
+        row, wildcard = table.holder_of(ip, port, proto, bound=outcome == BOUND)
         if row is None:
             status = ProbeStatus.OK if outcome == BOUND else kind or ProbeStatus.ERROR
         elif _is_mdaemon(row):
@@ -299,11 +301,10 @@ async def check(
             raise _resource_error(code, done, total)
         record([ip], got)
 
-    own_pid = os.getpid()
     local = {ip: ip.is_unspecified or ip in hosts for ip in unique}
     by_ip = {
         ip: tuple(
-            classify(ip, lst, res, local=local[ip], table=table, own_pid=own_pid)
+            classify(ip, lst, res, local=local[ip], table=table)
             for lst, res in zip(pairs, outcomes[ip], strict=True)
         )
         for ip in unique
