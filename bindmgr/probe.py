@@ -323,20 +323,19 @@ def run_check(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ProbeResult, ...]:
     """check() from synchronous code: the one place `asyncio.run` is called."""
+    work = check(
+        ips,
+        listeners,
+        host_addresses=host_addresses,
+        listener_table=listener_table,
+        socket_factory=socket_factory,
+        concurrency=concurrency,
+        progress=progress,
+    )
     try:
-        return asyncio.run(
-            check(
-                ips,
-                listeners,
-                host_addresses=host_addresses,
-                listener_table=listener_table,
-                socket_factory=socket_factory,
-                concurrency=concurrency,
-                progress=progress,
-            )
-        )
+        return asyncio.run(work)
     except OSError as exc:  # the event loop itself needs descriptors (epoll, self-pipe)
+        work.close()  # never started: close it quietly
         if exc.errno in RESOURCE_ERRNOS:
-            total = len(ips) * len(listeners)
-            raise _resource_error(exc.errno, 0, total) from exc
+            raise _resource_error(exc.errno, 0, len(ips) * len(listeners)) from exc
         raise
