@@ -99,6 +99,12 @@ class _Block:
     def changed(self) -> None:
         self._keys = None
 
+    def rejoin(self) -> None:
+        """Split the lines again after removing some: a CR-ended line followed by an LF-only
+        line now reads as one CRLF line (the bytes are unchanged; only the count is)."""
+        self._lines = split_lines("".join(self.lines))
+        self._keys = None
+
 
 class IniFile:
     """One INI file as the Windows profile API reads and writes it."""
@@ -229,7 +235,10 @@ class IniFile:
                 at = block.last_key + 1
                 if lines[at - 1][-1] not in "\r\n":
                     lines[at - 1] += self.eol
-                lines.insert(at, f"{key}={text}{self.eol}")
+                eol = self.eol
+                if eol == "\r" and lines[at:] and lines[at][0] == "\n":
+                    eol = "\r\n"  # a lone CR would swallow the LF-only line that follows
+                lines.insert(at, f"{key}={text}{eol}")
                 block.changed()
         self._edited()
 
@@ -239,7 +248,7 @@ class IniFile:
         if found is not None:
             block, i, _ = found
             del block.lines[i]
-            block.changed()
+            block.rejoin()
             self._edited()
 
     def delete_section(self, section: str) -> None:
@@ -255,7 +264,7 @@ class IniFile:
         kept = [line for line in block.lines[1:] if key_parts(line) is None]
         above = self._blocks[at - 1]
         above.lines.extend(kept)
-        above.changed()
+        above.rejoin()
         del self._blocks[at]
         self._reindex()
         self._edited()

@@ -1,0 +1,230 @@
+"""Properties over generated files: lossless round trip, reads equal a naive line-by-line oracle
+written straight from the rules, and edits touch only the lines they must.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from bindmgr.errors import EncodingError, ValueRefused
+from bindmgr.inifile import IniFile
+
+BLANKS = " \t\v"
+_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+
+
+def _ansi(data: bytes) -> str:
+    return "".join(chr(b) if b in _UNDEFINED else bytes([b]).decode("cp1252") for b in data)
+
+
+def _fold(name: str) -> str:
+    return "".join(c.upper() if len(c.upper()) == 1 else c for c in name)
+
+
+def oracle_text(data: bytes) -> str:
+    if data[:2] == b"\xff\xfe":
+        body = data[2:]
+        return body[: len(body) // 2 * 2].decode("utf-16-le", "surrogatepass")
+    return _ansi(data)
+
+
+def oracle(data: bytes) -> dict[str, dict[str, str]]:
+    """Folded section -> folded key -> value, straight from the rules, one line at a time."""
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in re.split(r"\r\n|\r|\n", oracle_text(data)):
+        s = line.strip(BLANKS)
+        if s.startswith("["):
+            name = _fold(s[1:].split("]", 1)[0].strip(BLANKS))
+            current = None if name in sections else sections.setdefault(name, {})
+        elif current is not None and "=" in s and not s.startswith(";"):
+            key, value = (p.strip(BLANKS) for p in s.split("=", 1))
+            if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            current.setdefault(_fold(key), value)
+    return sections
+
+
+def view(ini: IniFile) -> dict[str, dict[str, str]]:
+    return {_fold(s): {_fold(k): v for k, v in ini.items(s)} for s in ini.sections()}
+
+
+def same_view(ini: IniFile, other: IniFile) -> None:
+    assert ini.sections() == other.sections()
+    for s in ini.sections():
+        assert ini.items(s) == other.items(s)
+        assert ini.line_of(s) == other.line_of(s)
+        for k in ini.keys(s):
+            assert ini.line_of(s, k) == other.line_of(s, k)
+    assert ini.problems == other.problems
+
+
+# Fragments chosen to collide: shared names, blanks, quotes, brackets, cp1252 high characters.
+_CHARS = st.sampled_from([*"aAbB=;#[]\"' \t\v", "é", "É", "€", "\x81", "ÿ", "ß"])
+_NAME = st.sampled_from(["a", "A", "b", "Key", "KEY", "é", "É", "[a", "", "ß"])
+_TEXT = st.text(_CHARS, max_size=6)
+_EOL = st.sampled_from(["\r\n", "\n", "\r"])
+_BL = st.text(st.sampled_from(BLANKS), max_size=2)
+
+
+@st.composite
+def ini_line(draw: st.DrawFn) -> str:
+    kind = draw(st.integers(0, 5))
+    pad, pad2 = draw(_BL), draw(_BL)
+    if kind == 0:
+        close = draw(st.sampled_from(["]", "", "]]", "] x", "]k=v"]))
+        return f"{pad}[{pad2}{draw(_NAME)}{draw(_BL)}{close}{draw(_BL)}"
+    if kind in (1, 2):
+        value = draw(st.one_of(_TEXT, _TEXT.map(lambda t: f'"{t}"'), _TEXT.map(lambda t: f"'{t}")))
+        return f"{pad}{draw(_NAME)}{pad2}={draw(_BL)}{value}{draw(_BL)}"
+    if kind == 3:
+        return f"{pad};{draw(_TEXT)}"
+    if kind == 4:
+        return pad
+    return draw(_TEXT)
+
+
+@st.composite
+def ini_file(draw: st.DrawFn, utf16: bool | None = None) -> bytes:
+    lines = draw(st.lists(ini_line(), max_size=14))
+    eols = [draw(_EOL) for _ in lines]
+    no_final_eol: bool = draw(st.booleans())
+    if lines and no_final_eol:
+        eols[-1] = ""
+    text = "".join(line + eol for line, eol in zip(lines, eols, strict=True))
+    if utf16 is None:
+        utf16 = draw(st.booleans())
+    if not utf16:
+        if draw(st.booleans()):
+            text = "\xef\xbb\xbf" + text  # a UTF-8 BOM as Windows sees it: three cp1252 chars
+        return _encode_ansi(text)
+    extra = draw(st.sampled_from(["", "\ud800", "\udc00", "\udc00\ud800"]))
+    body = (text + extra).encode("utf-16-le", "surrogatepass")
+    return b"\xff\xfe" + body + draw(st.sampled_from([b"", b"A"]))
+
+
+def _encode_ansi(text: str) -> bytes:
+    return bytes(ord(c) if ord(c) in _UNDEFINED else c.encode("cp1252")[0] for c in text)
+
+
+@given(st.binary(max_size=300))
+@settings(max_examples=300)
+def test_any_bytes_round_trip(data: bytes) -> None:
+    try:
+        ini = IniFile.from_bytes(data)
+    except EncodingError:
+        assert data.startswith(b"\xfe\xff")
+        return
+    assert ini.to_bytes() == data
+    assert view(ini) == oracle(data)
+
+
+@given(st.binary(max_size=300))
+def test_any_utf16le_bytes_round_trip(data: bytes) -> None:
+    data = b"\xff\xfe" + data
+    ini = IniFile.from_bytes(data)
+    assert ini.encoding == "utf-16-le"
+    assert ini.to_bytes() == data
+    assert view(ini) == oracle(data)
+
+
+@given(ini_file())
+@settings(max_examples=300)
+def test_ini_like_files_round_trip_and_read_like_windows(data: bytes) -> None:
+    ini = IniFile.from_bytes(data)
+    assert ini.to_bytes() == data
+    assert view(ini) == oracle(data)
+    for section in ini.sections():
+        assert ini.has_section(f" {section} ")
+        for key, value in ini.items(section):
+            assert ini.get(_fold(section), _fold(key)) == value
+
+
+def _lines(data: bytes) -> list[bytes]:
+    return re.findall(rb"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+", data)
+
+
+def _middles(old: list[bytes], new: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """The lines that differ, once the common first and last lines are taken away."""
+    p = 0
+    while p < min(len(old), len(new)) and old[p] == new[p]:
+        p += 1
+    q = 0
+    while q < min(len(old), len(new)) - p and old[-1 - q] == new[-1 - q]:
+        q += 1
+    return old[p : len(old) - q], new[p : len(new) - q]
+
+
+_VALUE = st.text(st.sampled_from([*"xY1 \t\"'=;[]é€", "\x81"]), max_size=6)
+
+
+@given(ini_file(utf16=False), _NAME, _NAME, _VALUE)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_set_changes_one_value_and_nothing_else(
+    data: bytes, section: str, key: str, value: str
+) -> None:
+    ini = IniFile.from_bytes(data)
+    try:
+        ini.set(section, key, value)
+    except ValueRefused:
+        assert ini.to_bytes() == data
+        assume(False)
+    new = ini.to_bytes()
+    rescanned = IniFile.from_bytes(new)
+    same_view(ini, rescanned)
+    assert rescanned.get(section, key) == value
+    expected = oracle(data)
+    expected.setdefault(_fold(section), {})[_fold(key)] = value
+    assert oracle(new) == expected
+    old_mid, new_mid = _middles(_lines(data), _lines(new))
+    assert len(old_mid) <= 1
+    assert len(new_mid) <= len(old_mid) + 2
+    ini.set(section, key, value)
+    assert ini.to_bytes() == new  # the same edit again is a no-op
+
+
+@given(ini_file(), st.data())
+@settings(max_examples=150)
+def test_delete_removes_only_the_effective_key_line(data: bytes, pick: st.DataObject) -> None:
+    ini = IniFile.from_bytes(data)
+    pairs = [(s, k) for s in ini.sections() for k in ini.keys(s)]
+    assume(pairs)
+    section, key = pick.draw(st.sampled_from(pairs))
+    line = ini.line_of(section, key)
+    assert line is not None
+    ini.delete(section, key)
+    new = ini.to_bytes()
+    if ini.encoding == "cp1252":  # exactly the old bytes without that one line
+        old_lines = _lines(data)
+        assert new == b"".join(old_lines[: line - 1] + old_lines[line:])
+    assert len(new) < len(data)
+    same_view(ini, IniFile.from_bytes(new))
+
+
+@given(ini_file(), st.data())
+@settings(max_examples=150)
+def test_delete_section_keeps_every_line_but_header_and_keys(
+    data: bytes, pick: st.DataObject
+) -> None:
+    ini = IniFile.from_bytes(data)
+    assume(ini.sections())
+    section = pick.draw(st.sampled_from(ini.sections()))
+    before = oracle(data)
+    ini.delete_section(section)
+    new = ini.to_bytes()
+    same_view(ini, IniFile.from_bytes(new))
+    after = oracle(new)
+    for name, keys in before.items():
+        if name != _fold(section):
+            assert after[name] == keys
+    kept = [
+        ln.strip(b" \t\v\r\n")
+        for ln in _lines(data)
+        if b"=" not in ln or ln.lstrip(b" \t\v").startswith(b";")
+    ]
+    for line in kept:
+        if not line.startswith(b"[") and ini.encoding == "cp1252":
+            assert line in new
