@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bindmgr import faultpoint
 from bindmgr.errors import InputError, UsageError, WriteError
-from bindmgr.safewrite import replace_file, sha256_bytes
+from bindmgr.safewrite import fsync_dir, replace_file, sha256_bytes
 
 BACKUP_DIR = "bindmgr-backups"
 MANIFEST = "manifest.json"
@@ -245,7 +245,9 @@ def _folders(root: Path) -> list[tuple[Path, int]]:
 def _new_folder(root: Path, created: dt.datetime) -> Path:
     stamp = created.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     try:
-        root.mkdir(mode=0o700, exist_ok=True)
+        if not root.is_dir():
+            root.mkdir(mode=0o700, exist_ok=True)
+            fsync_dir(root.parent)
         for n in range(1000):
             folder = root / (stamp if n == 0 else f"{stamp}-{n}")
             try:
@@ -253,6 +255,7 @@ def _new_folder(root: Path, created: dt.datetime) -> Path:
             except FileExistsError:
                 continue
             os.chmod(folder, 0o700)  # whatever the umask; Windows: only the read-only flag
+            fsync_dir(root)  # the folder survives a power cut along with the copies in it
             return folder
     except OSError as exc:
         raise WriteError(

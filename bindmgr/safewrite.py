@@ -229,6 +229,21 @@ def _fsync_dir(directory: Path, path: Path) -> None:
         ) from exc
 
 
+def fsync_dir(directory: Path) -> None:
+    """Make new entries in `directory` (a file, a subfolder) durable; POSIX only (see below).
+
+    For folders bindmgr creates before touching any App file: an error says nothing changed.
+    """
+    try:
+        _fsync_dir(directory, directory)
+    except WriteError as exc:
+        raise WriteError(
+            f"cannot flush the new folder entries in {directory}: {exc.__cause__}; no App file "
+            "was changed",
+            hint="check the disk and rerun",
+        ) from exc
+
+
 def _unlink_quietly(path: Path) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
