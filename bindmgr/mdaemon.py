@@ -1,7 +1,7 @@
 """MDaemon's configuration read through a layout, and a plan's changes applied in memory.
 
-Scanned INI files in, a typed `Config` out: every value passes a ConfigObj/validate typed view, so
-a bad IP or port is reported with file, section, key and line. Pure: reading files is `appdir`'s.
+Scanned INI files in, a typed `Config` out: every value passes a `validate` typed view, so a bad
+IP or port is reported with file, section, key and line. Pure: reading files is `appdir`'s.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from configobj import ConfigObj, flatten_errors
 from validate import ValidateError, Validator, VdtValueError
 
 from bindmgr.errors import InputError
@@ -102,12 +101,13 @@ def read_config(
         presence.append(KeyPresence(what, Location(dk.file, section, key, line), int(found)))
 
     domain_sections = _domain_sections(files.get(layout.domain_keys.file), layout)
+    domain_checks = list(_domain_checks(layout.domain_keys))
+    counts = [0] * len(domain_checks)  # domains holding each key
     for name in domain_sections:
-        for key, check in _domain_checks(layout.domain_keys):
-            typed.want(layout.domain_keys.file, name, key, check)
-    dfile = files.get(layout.domain_keys.file)
-    for key, _ in _domain_checks(layout.domain_keys):
-        count = sum(1 for name in domain_sections if dfile and dfile.get(name, key) is not None)
+        for i, (key, check) in enumerate(domain_checks):
+            if typed.want(layout.domain_keys.file, name, key, check) is not None:
+                counts[i] += 1
+    for (key, _), count in zip(domain_checks, counts, strict=True):
         loc = Location(layout.domain_keys.file, "<each domain>", key)
         presence.append(KeyPresence(f"secondary domains: {key}", loc, count, len(domain_sections)))
 
@@ -122,9 +122,14 @@ def read_config(
 
     values = typed.validate()
     default_name = str(values.get((dk.file, section, layout.default_name_key)) or "")
-    default = _domain(values, dk, section, is_default=True, files=files, name=default_name)
+    default_managed = {k.casefold() for k in dk.managed()}
+    default = _domain(
+        values, dk, section, is_default=True, ini=main, managed=default_managed, name=default_name
+    )
+    dfile = files.get(layout.domain_keys.file)
+    managed = {k.casefold() for k in layout.domain_keys.managed()}
     domains = tuple(
-        _domain(values, layout.domain_keys, name, is_default=False, files=files)
+        _domain(values, layout.domain_keys, name, is_default=False, ini=dfile, managed=managed)
         for name in domain_sections
     )
     listeners = []
@@ -174,15 +179,14 @@ def _domain(
     section: str,
     *,
     is_default: bool,
-    files: Mapping[str, IniFile],
+    ini: IniFile | None,
+    managed: set[str],
     name: str | None = None,
 ) -> Domain:
-    ini = files.get(keys.file)
-    managed = {k.casefold() for k in keys.managed()}
     raw: list[tuple[str, str]] = []
     other: list[str] = []
-    if ini is not None and ini.has_section(section):
-        for key, value in ini.items(section):
+    if ini is not None:
+        for key, value in ini.items(section):  # [] when the section is absent
             if key.casefold() in managed:
                 raw.append((key, value))
             else:
@@ -205,53 +209,55 @@ def _domain(
 
 
 class _TypedView:
-    """Collects (file, section, key, check) and validates the raw values with ConfigObj."""
+    """Collects (file, section, key, check) and converts the raw values with `validate`.
+
+    Each value goes through `Validator.check` directly, as ConfigObj's own validate() would call
+    it, without building ConfigObj trees first: with thousands of domains those trees cost more
+    than reading the files. The few distinct (check, value) pairs are converted once each.
+    """
 
     def __init__(self, files: Mapping[str, IniFile]) -> None:
         self._files = files
-        self._wanted: dict[tuple[str, str, str], str] = {}
+        self._wanted: dict[tuple[str, str, str], tuple[str, str | None]] = {}
 
-    def want(self, file: str, section: str, key: str, check: str) -> None:
-        self._wanted[(file, section, key)] = check
+    def want(self, file: str, section: str, key: str, check: str) -> str | None:
+        """Ask for a key to be checked; returns its raw value (None when it is absent)."""
+        ini = self._files.get(file)
+        raw = ini.get(section, key) if ini is not None else None
+        self._wanted[(file, section, key)] = (check, raw)
+        return raw
 
     def validate(self) -> dict[tuple[str, str, str], object]:
-        value_tree: dict[str, dict[str, dict[str, str]]] = {}
-        spec_tree: dict[str, dict[str, dict[str, str]]] = {}
-        for (file, section, key), check in self._wanted.items():
-            ini = self._files.get(file)
-            raw = ini.get(section, key) if ini is not None else None
+        values: dict[tuple[str, str, str], object] = {}
+        errors: list[tuple[str, str, str, ValidateError]] = []
+        converted: dict[tuple[str, str], object] = {}  # results are immutable: safe to share
+        for (file, section, key), (check, raw) in self._wanted.items():
             if raw is None or (raw == "" and check.startswith("integer")):
                 continue  # absent (or a blank port): the layout's default applies
-            value_tree.setdefault(file, {}).setdefault(section, {})[key] = raw
-            spec_tree.setdefault(file, {}).setdefault(section, {})[key] = check
-        if not value_tree:
-            return {}
-        spec = ConfigObj(spec_tree, _inspec=True, list_values=False)
-        conf = ConfigObj(value_tree, configspec=spec, list_values=False, interpolation=False)
-        result = conf.validate(_VALIDATOR, preserve_errors=True)
-        if result is not True:
+            try:
+                value = converted[(check, raw)]
+            except KeyError:
+                try:
+                    value = converted[(check, raw)] = _VALIDATOR.check(check, raw)
+                except ValidateError as exc:
+                    errors.append((file, section, key, exc))
+                    continue
+            values[(file, section, key)] = value
+        if errors:
             raise InputError(
                 "MDaemon's files hold values bindmgr cannot use:\n  "
-                + "\n  ".join(self._explain(flatten_errors(conf, result))),
+                + "\n  ".join(self._explain(errors)),
                 hint="correct them in MDaemon (or in the file, with MDaemon stopped) and rerun",
             )
-        return {
-            (file, section, key): conf[file][section][key]
-            for file, sections in value_tree.items()
-            for section, keys in sections.items()
-            for key in keys
-        }
+        return values
 
-    def _explain(self, errors: Iterable[tuple[list[str], str | None, object]]) -> list[str]:
+    def _explain(self, errors: Iterable[tuple[str, str, str, ValidateError]]) -> list[str]:
         lines = []
-        for path, key, error in errors:
-            if key is None:
-                continue
-            file, section = path
-            check = self._wanted[(file, section, key)].split("(", 1)[0]
+        for file, section, key, error in errors:
+            check = self._wanted[(file, section, key)][0].split("(", 1)[0]
             line = self._files[file].line_of(section, key)
             where = Location(file, section, key, line)
-            message = str(error).rstrip(".") if isinstance(error, ValidateError) else str(error)
+            message = str(error).rstrip(".")
             lines.append(f"{where}: {message}; expected {_EXPECTED.get(check, check)}")
         return sorted(lines)
 
