@@ -112,7 +112,7 @@ class IniFile:
     def __init__(self, decoded: Decoded, name: str) -> None:
         self.name = name
         self._decoded = decoded
-        self.eol = dominant_eol(decoded.text)  # line ending for new lines
+        self._eol = dominant_eol(decoded.text)
         text = decoded.text
         found = [(m.start() + 1, m.group(1)) for m in _HEADER.finditer(text)]
         if m := _FIRST_HEADER.match(text):
@@ -150,6 +150,11 @@ class IniFile:
     def encoding(self) -> str:
         """ "cp1252" (ANSI) or "utf-16-le" (the file starts with FF FE)."""
         return self._decoded.encoding
+
+    @property
+    def eol(self) -> str:
+        """The dominant line ending ("\\r\\n", "\\n" or "\\r"), used for new lines; CRLF if none."""
+        return self._eol
 
     def __repr__(self) -> str:
         return f"<IniFile {self.name!r} {self.encoding} {len(self._blocks) - 1} headers>"
@@ -221,8 +226,8 @@ class IniFile:
         if block is None:
             last = self._blocks[-1]
             if last.lines and last.lines[-1][-1] not in "\r\n":
-                last.lines[-1] += self.eol
-            lines = [f"[{section}]{self.eol}", f"{key}={text}{self.eol}"]
+                last.lines[-1] += self._eol
+            lines = [f"[{section}]{self._eol}", f"{key}={text}{self._eol}"]
             self._blocks.append(_Block(section, lines=lines))
             self._index[fold(section)] = self._blocks[-1]
         else:
@@ -234,8 +239,8 @@ class IniFile:
             else:
                 at = block.last_key + 1
                 if lines[at - 1][-1] not in "\r\n":
-                    lines[at - 1] += self.eol
-                eol = self.eol
+                    lines[at - 1] += self._eol
+                eol = self._eol
                 if eol == "\r" and lines[at:] and lines[at][0] == "\n":
                     eol = "\r\n"  # a lone CR would swallow the LF-only line that follows
                 lines.insert(at, f"{key}={text}{eol}")

@@ -161,7 +161,7 @@ def _middles(old: list[bytes], new: list[bytes]) -> tuple[list[bytes], list[byte
 _VALUE = st.text(st.sampled_from([*"xY1 \t\"'=;[]é€", "\x81"]), max_size=6)
 
 
-@given(ini_file(utf16=False), _NAME, _NAME, _VALUE)
+@given(ini_file(), _NAME, _NAME, _VALUE)
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 def test_set_changes_one_value_and_nothing_else(
     data: bytes, section: str, key: str, value: str
@@ -179,9 +179,10 @@ def test_set_changes_one_value_and_nothing_else(
     expected = oracle(data)
     expected.setdefault(_fold(section), {})[_fold(key)] = value
     assert oracle(new) == expected
-    old_mid, new_mid = _middles(_lines(data), _lines(new))
-    assert len(old_mid) <= 1
-    assert len(new_mid) <= len(old_mid) + 2
+    if ini.encoding == "cp1252":
+        old_mid, new_mid = _middles(_lines(data), _lines(new))
+        assert len(old_mid) <= 1
+        assert len(new_mid) <= len(old_mid) + 2
     ini.set(section, key, value)
     assert ini.to_bytes() == new  # the same edit again is a no-op
 
