@@ -191,10 +191,14 @@ def _confirm_or_revert(
     args: argparse.Namespace, app: App, console: Console, applied: backups.Backup
 ) -> None:
     seconds = args.confirm_within
-    keep = console.ask(
-        f"Keep the new bindings? They are reverted in {seconds:g} s unless you answer yes.",
-        timeout=seconds,
-    )
+    try:
+        keep = console.ask(
+            f"Keep the new bindings? They are reverted in {seconds:g} s unless you answer yes.",
+            timeout=seconds,
+        )
+    except KeyboardInterrupt:  # ^C is no "yes": unconfirmed bindings must not stay in place
+        console.print()
+        keep = False
     if keep:
         console.print("Confirmed: the new bindings stay.")
         return

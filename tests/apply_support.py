@@ -260,12 +260,17 @@ def child(code: str, *args: str) -> Iterator[subprocess.Popen[str]]:
 
 
 def run_on_pty(
-    argv: Sequence[str], answer: bytes | None, timeout: float = CHILD_TIMEOUT
+    argv: Sequence[str],
+    answer: bytes | None,
+    timeout: float = CHILD_TIMEOUT,
+    *,
+    signal_at_prompt: int | None = None,
 ) -> tuple[int, str]:
     """Run `python -m bindmgr argv` with stdin/stdout/stderr on a new pseudo-terminal.
 
-    When the prompt `[y/N]` appears, `answer` is typed (None: nothing is typed). Returns the exit
-    status and everything the terminal showed. Reads and the whole run are bounded by `timeout`.
+    When the prompt `[y/N]` appears, `answer` is typed (None: nothing is typed) or the child gets
+    `signal_at_prompt`. Returns the exit status and everything the terminal showed. Reads and the
+    whole run are bounded by `timeout`.
     """
     master, slave = os.openpty()
     proc = subprocess.Popen(
@@ -293,9 +298,12 @@ def run_on_pty(
             if not chunk:
                 break
             shown += chunk
-            if answer is not None and b"[y/N]" in shown:
+            if b"[y/N]" in shown and answer is not None:
                 os.write(master, answer)
                 answer = None
+            if b"[y/N]" in shown and signal_at_prompt is not None:
+                proc.send_signal(signal_at_prompt)
+                signal_at_prompt = None
         code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
     finally:
         if proc.poll() is None:

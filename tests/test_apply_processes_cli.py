@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -224,6 +225,18 @@ def test_unconfirmed_apply_is_reverted(site: Site, tmp_path: Path, answer: bytes
     assert "not confirmed within 2 s: the previous files are back from" in shown
     assert site.files() == before
     assert not (site.app / LOCK_NAME).exists()
+    kinds = [(b.kind, b.state) for b in list_backups(site.backups)]
+    assert kinds == [("restore", WRITTEN), ("apply", WRITTEN)]
+
+
+def test_interrupt_at_the_confirmation_prompt_reverts(site: Site, tmp_path: Path) -> None:
+    plan = planned(site, tmp_path)
+    before = site.files()
+    argv = ["apply", str(plan), "--confirm-within", "30", "--yes"]
+    code, shown = run_on_pty(argv, None, signal_at_prompt=signal.SIGINT)
+    assert code == 5, shown
+    assert "the previous files are back from" in shown
+    assert site.files() == before
     kinds = [(b.kind, b.state) for b in list_backups(site.backups)]
     assert kinds == [("restore", WRITTEN), ("apply", WRITTEN)]
 
