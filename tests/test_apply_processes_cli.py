@@ -167,19 +167,30 @@ def test_wait_restart_returns_once_mdaemon_listens_again(site: Site, tmp_path: P
     assert is_applied(site, before)
 
 
-@pytest.mark.parametrize("locksems", [False, True])
+WHY = {
+    "plain": "",
+    "locksems": " (LOCKSEMS.SEM suspends semaphore processing)",
+    "stale-watchdog": " (WATCHDOG.SEM is stale: MDaemon does not seem to be running)",
+}
+
+
+@pytest.mark.parametrize("why", list(WHY))
 def test_wait_restart_fails_when_nothing_takes_the_semaphore(
-    site: Site, tmp_path: Path, locksems: bool
+    site: Site, tmp_path: Path, why: str
 ) -> None:
     plan = planned(site, tmp_path)
     before = site.files()
-    if locksems:
+    if why == "locksems":
         (site.app / "LOCKSEMS.SEM").touch()
+    if why == "stale-watchdog":
+        watchdog = site.app / "WATCHDOG.SEM"
+        watchdog.touch()
+        old = time.time() - 600
+        os.utime(watchdog, (old, old))
     done = cli("apply", str(plan), "--wait-restart", "--restart-timeout", "1")
     assert done.code == 1, done.text
     assert "MDaemon did not come back within 1 s" in done.err
-    assert "RESTART.SEM is still there" in done.err
-    assert ("LOCKSEMS.SEM suspends semaphore processing" in done.err) == locksems
+    assert f"RESTART.SEM is still there: MDaemon did not act on it{WHY[why]};" in done.err
     assert "the new files are in place" in done.err
     assert "bindmgr rollback" in done.err
     assert (site.app / "RESTART.SEM").exists()
