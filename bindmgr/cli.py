@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from bindmgr import __version__, applying, commands
+from bindmgr import __version__, commands
 from bindmgr.console import Console
 from bindmgr.errors import BindmgrError, ExitCode, UsageError
 
@@ -147,12 +147,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# `applying` is imported only when apply or rollback runs: it brings locking, backups and
+# psutil, which would add tens of milliseconds to every inspect, plan and check start
+# (measured with bench/bench_cli.py; docs/performance.md).
+def _cmd_apply(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr import applying  # noqa: PLC0415 (lazy on purpose, see above)
+
+    return applying.cmd_apply(args, console)
+
+
+def _cmd_rollback(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr import applying  # noqa: PLC0415 (lazy on purpose, see above)
+
+    return applying.cmd_rollback(args, console)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Console], ExitCode]] = {
     "inspect": commands.cmd_inspect,
     "plan": commands.cmd_plan,
     "check": commands.cmd_check,
-    "apply": applying.cmd_apply,
-    "rollback": applying.cmd_rollback,
+    "apply": _cmd_apply,
+    "rollback": _cmd_rollback,
 }
 
 

@@ -10,7 +10,6 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from bindmgr import hostinfo, probe
 from bindmgr.appdir import App, load_app, resolve_app_dir
 from bindmgr.bindings import read_bindings
 from bindmgr.checkfile import dumps_check
@@ -71,6 +70,11 @@ def desired_from_args(args: argparse.Namespace, *, required: bool = True) -> Des
 
 
 def cmd_inspect(args: argparse.Namespace, console: Console) -> ExitCode:
+    # hostinfo (netifaces, psutil) and probe (asyncio) are imported where they are used:
+    # `plan` without --check needs neither, and loading them at start-up costs it tens of
+    # milliseconds (bench/bench_cli.py, docs/performance.md).
+    from bindmgr import hostinfo  # noqa: PLC0415 (lazy on purpose)
+
     app = open_app(args, console)
     host = hostinfo.host_addresses()
     ordered = sorted(host.addresses, key=lambda a: (a.version, a.packed))
@@ -89,6 +93,8 @@ def cmd_inspect(args: argparse.Namespace, console: Console) -> ExitCode:
 def run_checks(
     ips: Sequence[IPAddress], app: App, args: argparse.Namespace, console: Console
 ) -> tuple[ProbeResult, ...]:
+    from bindmgr import hostinfo, probe  # noqa: PLC0415 (lazy, see cmd_inspect)
+
     listeners = app.view.config.listeners
     return probe.run_check(
         ips,
