@@ -64,7 +64,7 @@ class Console:
         """A progress callback drawing a bar on stderr, or None when stderr is not a TTY."""
         if not _isatty(self.err):
             return None
-        last = [0.0]
+        last = [float("-inf")]  # the first frame is always drawn
 
         def draw(done: int, total: int) -> None:
             if total < minimum:
@@ -84,22 +84,24 @@ class Console:
 
 
 def _readline(stream: TextIO, timeout: float | None) -> str | None:
-    if timeout is None:
-        line = stream.readline()
-        return line or None
-    if sys.platform == "win32":
-        return _readline_windows(timeout)
+    if timeout is not None:
+        if sys.platform == "win32":
+            return _readline_windows(timeout)
+        if not _ready(stream, timeout):
+            return None
+    return stream.readline() or None
+
+
+def _ready(stream: TextIO, timeout: float) -> bool:
+    """Whether a line can be read before the deadline. True for a stream select() cannot wait
+    on (one without a descriptor, such as an in-memory one, answers at once)."""
     import select  # noqa: PLC0415 - only timed prompts need it
 
     try:
         ready, _, _ = select.select([stream], [], [], max(timeout, 0.0))
     except (OSError, ValueError, TypeError):
-        line = stream.readline()
-        return line or None
-    if not ready:
-        return None
-    line = stream.readline()
-    return line or None
+        return True
+    return bool(ready)
 
 
 if sys.platform == "win32":

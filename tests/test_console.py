@@ -1,0 +1,88 @@
+"""The terminal edge: colour only on a TTY without NO_COLOR, progress only on a TTY, prompts
+that give up after their deadline."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from bindmgr.console import Console
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_needs_a_tty_and_no_no_color() -> None:
+    assert Console(out=Tty(), env={}).color
+    assert not Console(out=Tty(), env={"NO_COLOR": ""}).color
+    assert not Console(out=io.StringIO(), env={}).color
+
+
+def test_errors_and_notes_go_to_stderr() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    console = Console(out=out, err=err)
+    console.error("it broke", "do this")
+    console.error("no hint", None)
+    console.note("working")
+    console.print("report")
+    assert out.getvalue() == "report\n"
+    assert err.getvalue() == "error: it broke\nhint: do this\nerror: no hint\nbindmgr: working\n"
+
+
+def test_progress_is_drawn_on_a_tty_only_and_throttled() -> None:
+    assert Console(err=io.StringIO()).progress("checking") is None
+    ticks = iter([0.0, 0.01, 0.5, 0.6])
+    err = Tty()
+    draw = Console(err=err, clock=lambda: next(ticks)).progress("checking", minimum=10)
+    assert draw is not None
+    draw(1, 5)  # below the minimum: silent
+    assert err.getvalue() == ""
+    draw(1, 100)
+    draw(2, 100)  # 10 ms later: throttled
+    draw(50, 100)
+    draw(100, 100)
+    lines = err.getvalue().split("\r")[1:]
+    assert [line.split("] ")[1] for line in lines] == ["1/100", "50/100", "100/100\n"]
+    assert "[###############---------------]" in lines[1]
+
+
+@pytest.fixture
+def pipe() -> Iterator[tuple[io.TextIOWrapper, int]]:
+    read_fd, write_fd = os.pipe()
+    reader = os.fdopen(read_fd, "r")
+    try:
+        yield reader, write_fd
+    finally:
+        reader.close()
+        os.close(write_fd)
+
+
+def test_ask_with_deadline_answers(pipe: tuple[io.TextIOWrapper, int]) -> None:
+    reader, write_fd = pipe
+    os.write(write_fd, b"yes\n")
+    err = io.StringIO()
+    assert Console(inp=reader, err=err).ask("Keep?", timeout=5)
+    assert err.getvalue() == "Keep? [y/N] "
+
+
+def test_ask_gives_up_after_its_deadline(pipe: tuple[io.TextIOWrapper, int]) -> None:
+    reader, _ = pipe
+    assert not Console(inp=reader, err=io.StringIO()).ask("Keep?", timeout=0.05)
+
+
+@pytest.mark.parametrize(("typed", "answer"), [("y\n", True), ("n\n", False), ("", False)])
+def test_ask_without_deadline(typed: str, answer: bool) -> None:
+    assert Console(inp=io.StringIO(typed), err=io.StringIO()).ask("Go?") is answer
+    assert Console(inp=io.StringIO(typed), err=io.StringIO()).ask("Go?", timeout=1) is answer
+    assert not Console(inp=None, err=io.StringIO()).ask("Go?")
+
+
+def test_interactive_needs_tty_in_and_err() -> None:
+    assert Console(inp=Tty(), err=Tty()).interactive
+    assert not Console(inp=io.StringIO(), err=Tty()).interactive
+    assert not Console(inp=None, err=Tty()).interactive
