@@ -21,6 +21,7 @@ from bindmgr.commands import (
 )
 from bindmgr.console import Console
 from bindmgr.errors import (
+    BindmgrError,
     ConflictError,
     ExitCode,
     InputError,
@@ -203,14 +204,23 @@ def _confirm_or_revert(
         console.print("Confirmed: the new bindings stay.")
         return
     console.note("not confirmed in time: restoring the previous files")
-    transaction.restore(
-        app.app_dir,
-        applied,
-        lock_timeout=args.lock_timeout,
-        backup_root=args.backup_dir,
-        on_message=console.note,
-        command="bindmgr apply (revert)",
-    )
+    try:
+        transaction.restore(
+            app.app_dir,
+            applied,
+            lock_timeout=args.lock_timeout,
+            backup_root=args.backup_dir,
+            on_message=console.note,
+            command="bindmgr apply (revert)",
+        )
+    except StalePlanError as exc:  # a file changed since the apply (MDaemon may rewrite its INI)
+        where = "" if args.backup_dir is None else f" --backup-dir {args.backup_dir}"
+        raise BindmgrError(
+            f"not confirmed within {seconds:g} s, but the previous files could not be restored: "
+            f"{exc.message}; the new bindings stay",
+            hint=f"look at that change, then run 'bindmgr rollback --app-dir {app.app_dir} "
+            f"--to {applied.path.name}{where} --force' to restore the files anyway",
+        ) from exc
     if args.restart or args.wait_restart:
         drop_semaphore(app.app_dir, "RESTART.SEM")
     raise RevertedError(

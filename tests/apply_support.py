@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -264,13 +264,13 @@ def run_on_pty(
     answer: bytes | None,
     timeout: float = CHILD_TIMEOUT,
     *,
-    signal_at_prompt: int | None = None,
+    on_prompt: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> tuple[int, str]:
     """Run `python -m bindmgr argv` with stdin/stdout/stderr on a new pseudo-terminal.
 
-    When the prompt `[y/N]` appears, `answer` is typed (None: nothing is typed) or the child gets
-    `signal_at_prompt`. Returns the exit status and everything the terminal showed. Reads and the
-    whole run are bounded by `timeout`.
+    When the prompt `[y/N]` appears, `on_prompt(child)` is called once, then `answer` is typed
+    (None: nothing is typed). Returns the exit status and everything the terminal showed. Reads
+    and the whole run are bounded by `timeout`.
     """
     master, slave = os.openpty()
     proc = subprocess.Popen(
@@ -298,12 +298,12 @@ def run_on_pty(
             if not chunk:
                 break
             shown += chunk
+            if b"[y/N]" in shown and on_prompt is not None:
+                on_prompt(proc)
+                on_prompt = None
             if b"[y/N]" in shown and answer is not None:
                 os.write(master, answer)
                 answer = None
-            if b"[y/N]" in shown and signal_at_prompt is not None:
-                proc.send_signal(signal_at_prompt)
-                signal_at_prompt = None
         code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
     finally:
         if proc.poll() is None:

@@ -244,12 +244,43 @@ def test_interrupt_at_the_confirmation_prompt_reverts(site: Site, tmp_path: Path
     plan = planned(site, tmp_path)
     before = site.files()
     argv = ["apply", str(plan), "--confirm-within", "30", "--yes"]
-    code, shown = run_on_pty(argv, None, signal_at_prompt=signal.SIGINT)
+    code, shown = run_on_pty(argv, None, on_prompt=lambda proc: proc.send_signal(signal.SIGINT))
     assert code == 5, shown
     assert "the previous files are back from" in shown
     assert site.files() == before
     kinds = [(b.kind, b.state) for b in list_backups(site.backups)]
     assert kinds == [("restore", WRITTEN), ("apply", WRITTEN)]
+
+
+def test_revert_over_a_file_changed_meanwhile_says_how_to_roll_back(
+    site: Site, tmp_path: Path
+) -> None:
+    plan = planned(site, tmp_path)
+    before = site.files()
+    ini = site.path(INI)
+
+    def mdaemon_rewrites_its_ini(_proc: object) -> None:
+        ini.write_bytes(ini.read_bytes().replace(b"LastRunCheck=Yes", b"LastRunCheck=No"))
+
+    argv = ["apply", str(plan), "--confirm-within", "1", "--restart"]
+    code, shown = run_on_pty(argv, None, on_prompt=mdaemon_rewrites_its_ini)
+
+    assert code == 1, shown
+    assert "not confirmed within 1 s, but the previous files could not be restored" in shown
+    assert f"{ini} changed after that apply" in shown
+    assert "the new bindings stay" in shown
+    [applied] = list_backups(site.backups)
+    command = f"bindmgr rollback --app-dir {site.app} --to {applied.path.name} --force"
+    assert command in shown
+    assert changed_lines(before[INI], ini.read_bytes()) == [
+        (b"LastRunCheck=Yes\r\n", b"LastRunCheck=No\r\n"),
+        (b"DomainIP=203.0.113.10\r\n", f"DomainIP={site.ips[0]}\r\n".encode()),
+    ]
+    assert site.files()["App/Domains.dat"] != before["App/Domains.dat"]
+
+    forced = cli(*command.split()[1:])
+    assert forced.code == 0, forced.text
+    assert site.files() == before
 
 
 def test_confirm_within_without_a_terminal_is_refused_up_front(site: Site, tmp_path: Path) -> None:
