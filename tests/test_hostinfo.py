@@ -159,3 +159,12 @@ def test_describe_this_process() -> None:
     name, cmdline = hostinfo._describe(os.getpid())
     assert name == psutil.Process().name()
     assert cmdline is not None
+
+
+def test_per_process_fallback_sees_this_process_listener() -> None:
+    """The path taken where the system-wide table needs privileges (macOS)."""
+    with listener_socket("127.0.0.44") as sock:
+        rows = hostinfo.rows_from_connections(hostinfo._per_process_connections())
+        port = port_of(sock)
+    mine = [r for r in rows if str(r.ip) == "127.0.0.44"]
+    assert [(r.port, r.proto, r.pid) for r in mine] == [(port, Proto.TCP, os.getpid())]

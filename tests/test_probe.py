@@ -231,24 +231,18 @@ def test_out_of_descriptors_everywhere_is_a_resource_error() -> None:
     assert "ulimit -n" in str(raised.value)
 
 
-def _scarce(limit: int) -> Callable[..., socket.socket]:
-    """A factory that fails with EMFILE while `limit` of its sockets are open at once."""
+def _exhausted_first(failures: int) -> Callable[..., socket.socket]:
+    """A factory that fails with EMFILE for its first `failures` sockets, then recovers (as
+    when the listener table's thread held the last descriptors for a moment)."""
     lock = threading.Lock()
-    live: set[int] = set()
-
-    class Counted(socket.socket):
-        def close(self) -> None:
-            with lock:
-                live.discard(id(self))
-            super().close()
+    calls = [0]
 
     def factory(family: int, kind: int) -> socket.socket:
         with lock:
-            if len(live) >= limit:
+            calls[0] += 1
+            if calls[0] <= failures:
                 raise OSError(errno.EMFILE, "Too many open files")
-            sock = Counted(family, kind)
-            live.add(id(sock))
-            return sock
+        return socket.socket(family, kind)
 
     return factory
 
@@ -265,7 +259,7 @@ def test_scarce_descriptors_are_retried_and_give_the_same_answers() -> None:
             host_addresses=LOOPBACK,
             listener_table=table,
             concurrency=16,
-            socket_factory=_scarce(1),
+            socket_factory=_exhausted_first(3),
         )
     assert scarce == plenty
     assert [r.status for r in scarce].count(ProbeStatus.IN_USE) == 1
