@@ -19,7 +19,7 @@ from bindmgr.commands import (
     read_saved_plan,
     run_checks,
 )
-from bindmgr.console import Console
+from bindmgr.console import Console, hangups
 from bindmgr.errors import (
     BindmgrError,
     ConflictError,
@@ -161,9 +161,10 @@ def cmd_apply(args: argparse.Namespace, console: Console) -> ExitCode:
         f"Applied {len(plan.changes)} change(s) to {', '.join(result.written)}.\n"
         f"Backup: {result.backup.path} (undo with: bindmgr rollback --app-dir {app.app_dir})"
     )
-    _reload(args, app, console, plan)
-    if args.confirm_within is not None:
-        _confirm_or_revert(args, app, console, result.backup)
+    if args.confirm_within is None:
+        _reload(args, app, console, plan)
+    else:
+        _confirm_or_revert(args, app, console, plan, result.backup)
     return ExitCode.OK
 
 
@@ -189,21 +190,43 @@ def _reload(args: argparse.Namespace, app: App, console: Console, plan: Plan) ->
 
 
 def _confirm_or_revert(
-    args: argparse.Namespace, app: App, console: Console, applied: backups.Backup
+    args: argparse.Namespace, app: App, console: Console, plan: Plan, applied: backups.Backup
 ) -> None:
+    """From the write to the answer, anything but "yes" in time reverts: no, silence, ^C, a hung-up
+    terminal, SIGTERM, or MDaemon not coming back on the new bindings (--wait-restart)."""
     seconds = args.confirm_within
+    reason = f"not confirmed within {seconds:g} s"
+    keep = False
     try:
-        keep = console.ask(
-            f"Keep the new bindings? They are reverted in {seconds:g} s unless you answer yes.",
-            timeout=seconds,
-        )
-    except KeyboardInterrupt:  # ^C is no "yes": unconfirmed bindings must not stay in place
+        with hangups("interrupt"):
+            _reload(args, app, console, plan)
+            keep = console.ask(
+                f"Keep the new bindings? They are reverted in {seconds:g} s unless you answer yes.",
+                timeout=seconds,
+            )
+    except KeyboardInterrupt:  # ^C, SIGHUP, SIGTERM: unconfirmed bindings must not stay
         console.print()
-        keep = False
+        reason = "interrupted before it was confirmed"
+    except BindmgrError as exc:  # --wait-restart gave up: nothing to confirm
+        console.error(exc.message, None)
+        reason = "MDaemon did not come back on the new bindings"
     if keep:
         console.print("Confirmed: the new bindings stay.")
         return
-    console.note("not confirmed in time: restoring the previous files")
+    console.note(f"{reason}: restoring the previous files")
+    with hangups("ignore"):
+        _revert(args, app, console, applied, reason)
+    raise RevertedError(
+        f"{reason}: the previous files are back from {applied.path}",
+        hint="MDaemon restarts on the old bindings"
+        if args.restart or args.wait_restart
+        else "restart MDaemon if it already picked up the new bindings",
+    )
+
+
+def _revert(
+    args: argparse.Namespace, app: App, console: Console, applied: backups.Backup, reason: str
+) -> None:
     try:
         transaction.restore(
             app.app_dir,
@@ -216,19 +239,13 @@ def _confirm_or_revert(
     except StalePlanError as exc:  # a file changed since the apply (MDaemon may rewrite its INI)
         where = "" if args.backup_dir is None else f" --backup-dir {args.backup_dir}"
         raise BindmgrError(
-            f"not confirmed within {seconds:g} s, but the previous files could not be restored: "
+            f"{reason}, but the previous files could not be restored: "
             f"{exc.message}; the new bindings stay",
             hint=f"look at that change, then run 'bindmgr rollback --app-dir {app.app_dir} "
             f"--to {applied.path.name}{where} --force' to restore the files anyway",
         ) from exc
     if args.restart or args.wait_restart:
         drop_semaphore(app.app_dir, "RESTART.SEM")
-    raise RevertedError(
-        f"not confirmed within {seconds:g} s: the previous files are back from {applied.path}",
-        hint="MDaemon restarts on the old bindings"
-        if args.restart or args.wait_restart
-        else "restart MDaemon if it already picked up the new bindings",
-    )
 
 
 def _pick(found: Sequence[backups.Backup], name: str | None, root: Path) -> backups.Backup:

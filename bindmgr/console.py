@@ -6,11 +6,19 @@ TTY and never when NO_COLOR is set (https://no-color.org); progress goes to stde
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import TextIO
+
+# Signals that mean "nobody is there to answer any more": the terminal hung up, or the process
+# is asked to stop. Windows has neither: closing a console window sends CTRL_CLOSE_EVENT, which
+# ends the process a few seconds later whatever a handler does (not testable on Linux).
+_HANGUPS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -37,26 +45,20 @@ class Console:
         return self.inp is not None and _isatty(self.inp) and _isatty(self.err)
 
     def print(self, text: str = "") -> None:
-        self.out.write(text if text.endswith("\n") else text + "\n")
-        self.out.flush()
+        _write(self.out, text if text.endswith("\n") else text + "\n")
 
     def note(self, text: str) -> None:
         """A message about what bindmgr does (stderr, so stdout stays the report)."""
-        self.err.write(f"bindmgr: {text}\n")
-        self.err.flush()
+        _write(self.err, f"bindmgr: {text}\n")
 
     def error(self, message: str, hint: str | None) -> None:
-        self.err.write(f"error: {message}\n")
-        if hint:
-            self.err.write(f"hint: {hint}\n")
-        self.err.flush()
+        _write(self.err, f"error: {message}\n" + (f"hint: {hint}\n" if hint else ""))
 
     def ask(self, question: str, *, timeout: float | None = None) -> bool:
         """Ask yes/no on the terminal; False on anything but yes, on EOF or after `timeout`."""
         if self.inp is None:
             return False
-        self.err.write(f"{question} [y/N] ")
-        self.err.flush()
+        _write(self.err, f"{question} [y/N] ")
         line = _readline(self.inp, timeout)
         return line is not None and line.strip().lower() in {"y", "yes"}
 
@@ -77,10 +79,36 @@ class Console:
             filled = width * done // max(total, 1)
             bar = "#" * filled + "-" * (width - filled)
             end = "\n" if done >= total else ""
-            self.err.write(f"\r{label} [{bar}] {done}/{total}{end}")
-            self.err.flush()
+            _write(self.err, f"\r{label} [{bar}] {done}/{total}{end}")
 
         return draw
+
+
+def _write(stream: TextIO, text: str) -> None:
+    """Write and flush; a terminal or pipe that went away must not stop what bindmgr is doing
+    (a revert, say): its output is lost, the exit status still tells."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except OSError:
+        pass
+
+
+@contextmanager
+def hangups(action: str) -> Iterator[None]:
+    """Inside: SIGHUP and SIGTERM either raise KeyboardInterrupt (`action="interrupt"`), so a wait
+    for an answer ends like ^C, or are ignored (`"ignore"`), so a revert runs to its end."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    handler = interrupt if action == "interrupt" else signal.SIG_IGN
+    previous = {sig: signal.signal(sig, handler) for sig in _HANGUPS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _readline(stream: TextIO, timeout: float | None) -> str | None:

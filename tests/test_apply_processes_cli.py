@@ -232,7 +232,7 @@ def test_unconfirmed_apply_is_reverted(site: Site, tmp_path: Path, answer: bytes
     code, shown = run_on_pty(["apply", str(plan), "--confirm-within", "2", "--yes"], answer)
     assert code == 5, shown
     assert "Applied 2 change(s)" in shown
-    assert "not confirmed in time: restoring the previous files" in shown
+    assert "not confirmed within 2 s: restoring the previous files" in shown
     assert "not confirmed within 2 s: the previous files are back from" in shown
     assert site.files() == before
     assert not (site.app / LOCK_NAME).exists()
@@ -250,6 +250,43 @@ def test_interrupt_at_the_confirmation_prompt_reverts(site: Site, tmp_path: Path
     assert site.files() == before
     kinds = [(b.kind, b.state) for b in list_backups(site.backups)]
     assert kinds == [("restore", WRITTEN), ("apply", WRITTEN)]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["hangup", "term"])
+def test_hangup_or_term_at_the_prompt_reverts(
+    site: Site, tmp_path: Path, sig: signal.Signals
+) -> None:
+    plan = planned(site, tmp_path)
+    before = site.files()
+    argv = ["apply", str(plan), "--confirm-within", "30", "--yes"]
+    code, shown = run_on_pty(argv, None, on_prompt=lambda proc: proc.send_signal(sig))
+    assert code == 5, shown
+    assert "interrupted before it was confirmed: the previous files are back from" in shown
+    assert site.files() == before
+    kinds = [(b.kind, b.state) for b in list_backups(site.backups)]
+    assert kinds == [("restore", WRITTEN), ("apply", WRITTEN)]
+
+
+def test_mdaemon_not_coming_back_within_the_confirmation_window_reverts(
+    site: Site, tmp_path: Path
+) -> None:
+    plan = planned(site, tmp_path)
+    before = site.files()
+    argv = [
+        "apply",
+        str(plan),
+        "--yes",
+        "--confirm-within",
+        "30",
+        "--wait-restart",
+        "--restart-timeout",
+        "0.5",
+    ]
+    code, shown = run_on_pty(argv, None)
+    assert code == 5, shown
+    assert "RESTART.SEM is still there" in shown
+    assert "MDaemon did not come back on the new bindings: the previous files are back" in shown
+    assert site.files() == before
 
 
 def test_revert_over_a_file_changed_meanwhile_says_how_to_roll_back(

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
 
-from bindmgr.console import Console
+from bindmgr.console import Console, hangups
 
 
 class Tty(io.StringIO):
@@ -86,3 +87,26 @@ def test_interactive_needs_tty_in_and_err() -> None:
     assert Console(inp=Tty(), err=Tty()).interactive
     assert not Console(inp=io.StringIO(), err=Tty()).interactive
     assert not Console(inp=None, err=Tty()).interactive
+
+
+class Gone(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(5, "Input/output error")
+
+
+def test_output_to_a_terminal_that_went_away_is_dropped_not_fatal() -> None:
+    console = Console(out=Gone(), err=Gone(), inp=io.StringIO("y\n"))
+    console.print("report")
+    console.note("note")
+    console.error("error", "hint")
+    assert console.ask("Keep?")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
+def test_hangups_interrupt_or_are_ignored_and_handlers_come_back(sig: signal.Signals) -> None:
+    before = signal.getsignal(sig)
+    with hangups("interrupt"), pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), sig)  # the handler runs before the next bytecode
+    with hangups("ignore"):
+        os.kill(os.getpid(), sig)
+    assert signal.getsignal(sig) == before
