@@ -1,6 +1,7 @@
-"""The App folder on disk: find it, read the files a layout names, hash them.
+"""Reading from disk: the App folder (found, read through a layout, hashed) and bindmgr's own
+files (layout, bindings, saved plans).
 
-The read edge for MDaemon's files (writes go through `transaction`). It never writes.
+The read edge: parsing is the pure modules' job, writes go through `transaction`. It never writes.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bindmgr.errors import InputError
+from bindmgr.bindings import parse_bindings
+from bindmgr.errors import BindmgrError, InputError, LayoutError
 from bindmgr.inifile import IniFile
-from bindmgr.layout import Layout
+from bindmgr.layout import Layout, default_layout_path, parse_layout
 from bindmgr.mdaemon import ConfigView, read_config
-from bindmgr.model import InputFile, Problem
+from bindmgr.model import Desired, InputFile, Problem
+from bindmgr.planfile import SavedPlan, loads_plan
 from bindmgr.safewrite import sha256_bytes
 
 WINDOWS_DEFAULT = r"C:\MDaemon\App"
@@ -85,3 +88,29 @@ def load_app(app_dir: Path, layout: Layout) -> App:
         config = replace(view.config, problems=view.config.problems + notes)
         view = ConfigView(config, view.presence)
     return App(app_dir, layout, data, files, view, tuple(missing))
+
+
+def read_text(path: Path, what: str, *, hint: str, error: type[BindmgrError] = InputError) -> str:
+    """A UTF-8 file of bindmgr's own, or an error naming it, why, and what to pass instead."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else "not UTF-8 text"
+        raise error(f"cannot read {what} {path}: {reason}", hint=hint) from exc
+
+
+def read_layout(path: Path | None = None) -> Layout:
+    """Read and validate a layout file; the shipped default when `path` is None."""
+    path = default_layout_path() if path is None else path
+    hint = "pass an existing UTF-8 layout file with --layout, or omit it for the default"
+    return parse_layout(read_text(path, "the layout", hint=hint, error=LayoutError), str(path))
+
+
+def read_bindings(path: Path) -> Desired:
+    text = read_text(path, "the bindings file", hint="pass an existing UTF-8 file with --bindings")
+    return parse_bindings(text, str(path))
+
+
+def read_saved_plan(path: Path) -> SavedPlan:
+    hint = "pass the file written by 'bindmgr plan --out'"
+    return loads_plan(read_text(path, "the plan", hint=hint), str(path))

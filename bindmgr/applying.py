@@ -12,11 +12,10 @@ from pathlib import Path
 
 from bindmgr import backup as backups
 from bindmgr import transaction
-from bindmgr.appdir import App, resolve_app_dir
+from bindmgr.appdir import App, read_saved_plan, resolve_app_dir
 from bindmgr.commands import (
     desired_from_args,
     open_app,
-    read_saved_plan,
     run_checks,
 )
 from bindmgr.console import Console, hangups

@@ -6,8 +6,6 @@ Parsed with ConfigObj and checked by a configspec; slots and names are then vali
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_values
 from validate import ValidateError, Validator, VdtValueError
 
@@ -84,15 +82,3 @@ def parse_bindings(text: str, source: str) -> Desired:
         )
     except PlanError as exc:
         raise PlanError(f"{source}: {exc.message}", hint=exc.hint) from None
-
-
-def read_bindings(path: Path) -> Desired:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
-        raise InputError(
-            f"cannot read the bindings file {path}: {reason}",
-            hint="pass an existing UTF-8 file with --bindings",
-        ) from exc
-    return parse_bindings(text, str(path))

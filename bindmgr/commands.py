@@ -10,17 +10,22 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from bindmgr.appdir import App, load_app, resolve_app_dir
-from bindmgr.bindings import read_bindings
+from bindmgr.appdir import (
+    App,
+    load_app,
+    read_bindings,
+    read_layout,
+    read_saved_plan,
+    resolve_app_dir,
+)
 from bindmgr.checkfile import dumps_check
 from bindmgr.console import Console
 from bindmgr.desired import parse_desired
 from bindmgr.errors import ExitCode, InputError, UsageError
 from bindmgr.inspection import inspect, render_json, render_text
-from bindmgr.layout import read_layout
 from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, Plan, ProbeResult
 from bindmgr.plan import make_plan
-from bindmgr.planfile import SavedPlan, dumps_plan, loads_plan
+from bindmgr.planfile import SavedPlan, dumps_plan
 from bindmgr.report_markdown import render_check_markdown, render_plan_markdown
 from bindmgr.report_text import render_check_text, render_plan_text
 from bindmgr.safewrite import replace_file
@@ -151,18 +156,6 @@ def save_plan(path: Path, plan: Plan, app: App, checks: Sequence[ProbeResult] | 
         plan, app_dir=str(app.app_dir.resolve()), layout=app.layout.source, checks=checks
     )
     replace_file(path, text.encode("utf-8"), expected_sha256=None)
-
-
-def read_saved_plan(path: Path) -> SavedPlan:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
-        raise InputError(
-            f"cannot read the plan {path}: {reason}",
-            hint="pass the file written by 'bindmgr plan --out'",
-        ) from exc
-    return loads_plan(text, str(path))
 
 
 def current_addresses(app: App) -> tuple[IPAddress, ...]:

@@ -128,20 +128,6 @@ def default_layout_path() -> Path:
     return templates_dir() / "layout.ini"
 
 
-def read_layout(path: Path | None = None) -> Layout:
-    """Read and validate a layout file; the shipped default when `path` is None."""
-    path = default_layout_path() if path is None else path
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
-        raise LayoutError(
-            f"cannot read the layout {path}: {reason}",
-            hint="pass an existing UTF-8 layout file with --layout, or omit it for the default",
-        ) from exc
-    return parse_layout(text, str(path))
-
-
 def parse_layout(text: str, source: str) -> Layout:
     """Parse and validate layout text; every error names the source, the line and the key."""
     lines = text.splitlines()

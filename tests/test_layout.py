@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from bindmgr.appdir import read_layout
 from bindmgr.errors import LayoutError
-from bindmgr.layout import default_layout_path, parse_layout, read_layout
+from bindmgr.layout import default_layout_path, parse_layout
 from bindmgr.model import DomainKeys, Proto
 
 BASE = default_layout_path().read_text(encoding="utf-8")

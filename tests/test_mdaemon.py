@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.appdir import load_app, resolve_app_dir
+from bindmgr.appdir import load_app, read_layout, resolve_app_dir
 from bindmgr.errors import EncodingError, InputError
 from bindmgr.inifile import IniFile
-from bindmgr.layout import read_layout
 from bindmgr.model import Location, Proto
 from tests.sample import copy_sample
 
