@@ -76,7 +76,7 @@ def _check_options(p: argparse.ArgumentParser) -> None:
         type=int,
         default=8,
         metavar="N",
-        help="addresses probed at once (default 8)",
+        help="addresses bound per batch between progress updates (default 8)",
     )
 
 
