@@ -66,9 +66,15 @@ def _changes_for(plan: Plan, name: str) -> list[Change]:
 
 def _plan_for_apply(args: argparse.Namespace, console: Console) -> tuple[Plan, App]:
     saved = read_saved_plan(args.plan_file) if args.plan_file is not None else None
-    desired = desired_from_args(args, required=saved is None)
+    desired = desired_from_args(args, required=False)
     if saved is not None and desired is not None:
         raise UsageError("a plan file and --domain/--ip/--bindings both given", hint="use one")
+    if saved is None and desired is None:
+        raise UsageError(
+            "nothing to apply",
+            hint="pass a saved plan (bindmgr apply PLAN.json), or --domain D --ip IP ... "
+            "or --bindings FILE to plan and apply in one go",
+        )
     app = open_app(args, console, saved)
     if saved is not None:
         stale = stale_details(saved.plan, app)

@@ -337,7 +337,8 @@ def test_app_dir_that_does_not_exist(site: Site, tmp_path: Path, how: str) -> No
 def test_no_desired_state_and_no_app_dir(site: Site) -> None:
     done = cli("apply", "--app-dir", str(site.app))
     assert done.code == 1
-    assert "no desired state given" in done.err
+    assert "error: nothing to apply" in done.err
+    assert "bindmgr apply PLAN.json" in done.err
     bare = cli("apply", "--domain", "example.com", "--ip", site.ips[0], "--yes")
     assert bare.code == 1
     assert "no MDaemon App folder given" in bare.err
