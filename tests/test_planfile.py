@@ -199,6 +199,9 @@ def test_check_label_is_optional_on_load() -> None:
         del row["label"]
     found = loads_check(json.dumps(doc), "c.json")
     assert [r.label for r in found] == [""] * 6
+    # The label takes part in equality: a result read back without it is a different value.
+    assert found != sort_results(samples.all_ok())
+    assert [r._replace(label="") for r in sort_results(samples.all_ok())] == list(found)
 
 
 def _doc() -> Any:
