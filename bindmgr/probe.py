@@ -8,41 +8,39 @@ answers `ok` without a successful bind (and listen, for TCP) on an address of th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import socket
-import sys
-from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Final, TypeVar
+import threading
+import time
+from collections.abc import Callable, Collection, Sequence
+from itertools import chain
+from typing import Final
 
 from bindmgr.errors import ResourceError, UsageError
 from bindmgr.hostinfo import RESOURCE_ERRNOS, HostAddresses, ListeningSocket
-from bindmgr.model import Holder, IPAddress, Listener, ProbeResult, ProbeStatus, Proto
-from bindmgr.probetext import event_text, hint_text
-
-__all__ = ["MDAEMON_PROCESSES", "bind_batch", "check", "classify", "run_check"]
-
-# MDaemon's own processes rebind their ports when MDaemon restarts: holding one is no conflict.
-MDAEMON_PROCESSES: Final = frozenset(
-    {"mdaemon.exe", "worldclient.exe", "webadmin.exe", "mdspamd.exe"}
+from bindmgr.model import IPAddress, Listener, ProbeResult, Proto
+from bindmgr.verdict import (
+    BOUND,
+    ERRNO_STATUS,
+    MDAEMON_PROCESSES,
+    ListenerIndex,
+    Outcome,
+    Results,
+    classify,
 )
 
-WINDOWS: Final = sys.platform == "win32"
-
-# The one errno table. Anything not listed becomes `error` with its errno, never `ok`.
-# Python on Windows reports socket errors with their WSA codes, so those sit beside the POSIX
-# numbers (on Windows errno.EADDRINUSE is itself 10048; errno.EACCES stays 13).
-ERRNO_STATUS: Final[Mapping[int, ProbeStatus]] = {
-    errno.EADDRINUSE: ProbeStatus.IN_USE,
-    10048: ProbeStatus.IN_USE,  # WSAEADDRINUSE
-    errno.EADDRNOTAVAIL: ProbeStatus.NOT_LOCAL,
-    10049: ProbeStatus.NOT_LOCAL,  # WSAEADDRNOTAVAIL
-    errno.EACCES: ProbeStatus.DENIED,  # POSIX: a port below ip_unprivileged_port_start
-    errno.EPERM: ProbeStatus.DENIED,  # POSIX: an LSM (SELinux, AppArmor) or seccomp refused it
-    # WSAEACCES: no privilege, OR another process holds the port with SO_EXCLUSIVEADDRUSE, OR
-    # the port lies in a Hyper-V/WinNAT/Docker excluded range (netsh ... show excludedportrange).
-    # classify() consults the listener table to tell "held" (in_use) from the rest (denied).
-    10013: ProbeStatus.DENIED,
-}
+__all__ = [
+    "BOUND",
+    "ERRNO_STATUS",
+    "MDAEMON_PROCESSES",
+    "ListenerIndex",
+    "bind_batch",
+    "bind_specs",
+    "check",
+    "classify",
+    "run_check",
+]
 
 # Socket options, per platform (see docs/check.md, "No false ok"):
 # - POSIX TCP: SO_REUSEADDR=1, as servers set it. On Linux it only lets the bind pass over
@@ -72,8 +70,6 @@ def _options(tcp: bool, v6_unspecified: bool) -> _Opts:
 
 # One IP's work: (family, host, ((socket type, port, options), ...)).
 BindSpec = tuple[int, str, tuple[tuple[int, int, _Opts], ...]]
-Outcome = int | None  # 0 = bound (and listening); an errno; None = an OSError without errno
-BOUND: Final = 0
 
 
 def bind_specs(ips: Sequence[IPAddress], listeners: Sequence[Listener]) -> list[BindSpec]:
@@ -123,109 +119,19 @@ def bind_batch(
     return out, None
 
 
-_K = TypeVar("_K")
-
-
-def _keep(table: dict[_K, ListeningSocket], key: _K, row: ListeningSocket) -> None:
-    """The first row for a key wins, unless a later one names its owner."""
-    old = table.get(key)
-    if old is None or (old.pid is None and row.pid is not None):
-        table[key] = row
-
-
-class ListenerIndex:
-    """The listener table, indexed for the lookups classify() makes."""
-
-    def __init__(self, rows: Sequence[ListeningSocket]) -> None:
-        self.exact: dict[tuple[IPAddress, int, Proto], ListeningSocket] = {}
-        self.wild: dict[tuple[int, int, Proto], ListeningSocket] = {}
-        self.port: dict[tuple[int, Proto], ListeningSocket] = {}
-        for row in rows:
-            _keep(self.exact, (row.ip, row.port, row.proto), row)
-            _keep(self.port, (row.port, row.proto), row)
-            if row.ip.is_unspecified:
-                _keep(self.wild, (row.ip.version, row.port, row.proto), row)
-
-    def holder_of(
-        self, ip: IPAddress, port: int, proto: Proto, *, bound: bool
-    ) -> tuple[ListeningSocket | None, bool]:
-        """(row, via wildcard) that blocks ip:port, or (None, False).
-
-        After a successful bind the kernel has ruled out any socket on the exact address (we set
-        no SO_REUSEPORT; Windows' SO_EXCLUSIVEADDRUSE refuses to share), so an exact row then is
-        the probe itself, caught by the table read that runs beside the binds (its pid may even
-        be None: closed before psutil mapped it). Only a same-family wildcard row counts then:
-        Windows lets a specific bind coexist with one. After a failed bind, a dual-stack [::]
-        row may explain an IPv4 failure too, and an unspecified address is blocked by any row.
-        """
-        if not bound:
-            row = self.exact.get((ip, port, proto))
-            if row is not None:
-                return row, False
-            if ip.is_unspecified:
-                return self.port.get((port, proto)), False
-        elif ip.is_unspecified:
-            return None, False
-        row = self.wild.get((ip.version, port, proto))
-        if row is None and not bound and ip.version == 4:
-            row = self.wild.get((6, port, proto))
-        return row, row is not None
-
-
-def _is_mdaemon(row: ListeningSocket | None) -> bool:
-    return row is not None and (row.name or "").casefold() in MDAEMON_PROCESSES
-
-
-def classify(
-    ip: IPAddress,
-    listener: Listener,
-    outcome: Outcome,
-    *,
-    local: bool,
-    table: ListenerIndex,
-    windows: bool = WINDOWS,
-) -> ProbeResult:
-    """Turn one bind outcome, the host's addresses and the listener table into a ProbeResult."""
-    port, proto = listener.port, listener.proto
-    kind = ERRNO_STATUS.get(outcome) if outcome else None
-    row: ListeningSocket | None = None
-    if not local or kind is ProbeStatus.NOT_LOCAL:
-        # Checked first and against the interface list: with ip_nonlocal_bind=1 or IP_FREEBIND
-        # the kernel binds foreign addresses, and MDaemon on Windows cannot.
-        status = ProbeStatus.NOT_LOCAL
-    elif outcome == BOUND or kind in (ProbeStatus.IN_USE, ProbeStatus.DENIED):
-        row, wildcard = table.holder_of(ip, port, proto, bound=outcome == BOUND)
-        if row is None:
-            status = ProbeStatus.OK if outcome == BOUND else kind or ProbeStatus.ERROR
-        elif _is_mdaemon(row):
-            status = ProbeStatus.HELD_BY_MDAEMON
-        else:
-            status = ProbeStatus.IN_USE_WILDCARD if wildcard else ProbeStatus.IN_USE
-    else:
-        status = ProbeStatus.ERROR
-    holder = None if row is None else Holder(row.pid, row.name, row.cmdline)
-    if status is ProbeStatus.OK:
-        return ProbeResult(ip, port, proto, listener.service, status, label=listener.label)
-    return ProbeResult(
-        ip,
-        port,
-        proto,
-        listener.service,
-        status,
-        errno=outcome or None,
-        holder=holder,
-        event=event_text(status, ip, listener),
-        hint=hint_text(status, ip, listener, row, outcome, windows=windows),
-        label=listener.label,
-    )
-
-
 def _resource_error(code: int, done: int, total: int) -> ResourceError:
     return ResourceError(
         f"ran out of file descriptors or socket buffers ({errno.errorcode.get(code, code)}) "
         f"after {done} of {total} bind checks; no answer is given for the rest",
         hint="raise the open-files limit (ulimit -n) or lower --concurrency, then rerun",
     )
+
+
+# Between bind batches, check() yields to the event loop at most this often (seconds). A yield
+# costs a loop iteration (~10-20 µs); nothing here needs the loop sooner: progress is reported
+# synchronously and the table thread's rows wait in their future until check() awaits them.
+# The loop still gets a turn (other tasks, cancellation) every few milliseconds of binding.
+YIELD_INTERVAL: Final = 0.005
 
 
 async def check(
@@ -240,11 +146,12 @@ async def check(
 ) -> tuple[ProbeResult, ...]:
     """Probe every (ip, listener); results ordered by the given ips, then the given listeners.
 
-    The listener table is read in a thread while the binds run. The binds run in synchronous
-    batches of `concurrency` addresses on the loop's thread, one socket open at a time, with a
-    yield to the loop (and a progress report) between batches. Batches never run in parallel:
-    a bind never waits, and parallel bind threads measured 1.5-4x slower per bind (GIL
-    hand-offs, the kernel's bind-hash lock; see docs/check.md). Addresses whose batch ran out of
+    The listener table is read in a thread while the binds run; awaiting its rows is the one
+    place where check() can wait. The binds run in synchronous batches of `concurrency`
+    addresses on the loop's thread, one socket open at a time, with a progress report after
+    each batch and a yield to the loop every YIELD_INTERVAL. Batches never run in parallel: a
+    bind never waits, and parallel bind threads measured 1.5-4x slower per bind (GIL hand-offs,
+    the kernel's bind-hash lock; see docs/check.md). Addresses whose batch ran out of
     descriptors are probed again once the table is read (its descriptors closed); if that fails
     too, ResourceError. Unspecified addresses (0.0.0.0, ::) are probed last, after the table
     was read, so that no probe of theirs is mistaken for a wildcard listener.
@@ -258,68 +165,102 @@ async def check(
     )
     unique = list(dict.fromkeys(ips))
     pairs = tuple(listeners)
-    total = len(unique) * len(pairs)
-    outcomes: dict[IPAddress, list[Outcome]] = {}
-    retry: list[IPAddress] = []
+    width = len(pairs)
+    total = len(unique) * width
+    specs = bind_specs(unique, pairs)
+    # Addresses are handled by their index in `unique` from here on: hashing an ipaddress
+    # object runs Python code (hash(hex(int(ip)))), too dear to repeat for every batch.
+    outcomes: list[list[Outcome]] = [[] for _ in unique]
+    retry: list[int] = []
     done = 0
 
-    def probe(chunk: Sequence[IPAddress]) -> int | None:
+    def probe(chunk: Sequence[int]) -> int | None:
         nonlocal done
-        got, stopped = bind_batch(bind_specs(chunk, pairs), socket_factory)
-        full = len(got) // len(pairs) if pairs else len(chunk)
-        for i, ip in enumerate(chunk[:full]):
-            outcomes[ip] = got[i * len(pairs) : (i + 1) * len(pairs)]
+        got, stopped = bind_batch([specs[i] for i in chunk], socket_factory)
+        full = len(got) // width if width else len(chunk)
+        for k, i in enumerate(chunk[:full]):
+            outcomes[i] = got[k * width : (k + 1) * width]
         retry.extend(chunk[full:])
-        done += full * len(pairs)
+        done += full * width
         if progress is not None:
             progress(done, total)
         return stopped
 
     if progress is not None:
         progress(0, total)
-    specific = [ip for ip in unique if not ip.is_unspecified]
+    unspecified = [ip.is_unspecified for ip in unique]
+    specific = [i for i, wild in enumerate(unspecified) if not wild]
+    rows = _TableRead(listener_table)
     try:
-        async with asyncio.TaskGroup() as group:
-            table_task = group.create_task(asyncio.to_thread(listener_table))
-            for start in range(0, len(specific), concurrency):
-                probe(specific[start : start + concurrency])
-                await asyncio.sleep(0)  # let the loop breathe: table, progress, cancellation
-    except BaseExceptionGroup as failed:  # one failure: re-raise it as itself
-        if len(failed.exceptions) == 1 and isinstance(failed.exceptions[0], Exception):
-            raise failed.exceptions[0] from None
-        raise
-    table = ListenerIndex(table_task.result())
+        clock = time.perf_counter
+        next_yield = clock() + YIELD_INTERVAL
+        for start in range(0, len(specific), concurrency):
+            probe(specific[start : start + concurrency])
+            if clock() >= next_yield:
+                await asyncio.sleep(0)  # let the loop breathe: other tasks, cancellation
+                next_yield = clock() + YIELD_INTERVAL
+        table = ListenerIndex(await rows.result())
+    finally:
+        rows.close()
 
-    late = [*retry, *(ip for ip in unique if ip.is_unspecified)]
+    late = [*retry, *(i for i, wild in enumerate(unspecified) if wild)]
     retry.clear()
-    for ip in late:
-        stopped = probe([ip])
+    for i in late:
+        stopped = probe([i])
         if stopped is not None:
             raise _resource_error(stopped, done, total)
 
-    by_ip = {
-        ip: _results(ip, pairs, outcomes[ip], ip.is_unspecified or ip in hosts, table)
-        for ip in unique
-    }
-    return tuple(result for ip in ips for result in by_ip[ip])
+    results = Results(pairs, table)
+    per_ip = [
+        results.of(ip, outcomes[i], unspecified[i] or ip in hosts) for i, ip in enumerate(unique)
+    ]
+    if len(unique) == len(ips):  # no duplicates: `unique` is `ips`, in order
+        return tuple(chain.from_iterable(per_ip))
+    by_ip = dict(zip(unique, per_ip, strict=True))
+    return tuple(chain.from_iterable(by_ip[ip] for ip in ips))
 
 
-def _results(
-    ip: IPAddress,
-    pairs: Sequence[Listener],
-    outcomes: Sequence[Outcome],
-    local: bool,
-    table: ListenerIndex,
-) -> tuple[ProbeResult, ...]:
-    """classify() for one address, with a fast path for the common answer (bound, no wildcard
-    listener on the port): the same result, without the lookups and the keyword arguments."""
-    ok, wild, version = ProbeStatus.OK, table.wild, ip.version
-    return tuple(
-        ProbeResult(ip, lst.port, lst.proto, lst.service, ok, None, None, None, None, lst.label)
-        if res == BOUND and local and (version, lst.port, lst.proto) not in wild
-        else classify(ip, lst, res, local=local, table=table)
-        for lst, res in zip(pairs, outcomes, strict=True)
-    )
+class _TableRead:
+    """The listener table, read in a thread of its own and handed to the loop through a future.
+
+    A plain thread rather than asyncio.to_thread: the loop's default executor would cost a
+    thread pool here and one more thread in asyncio.run's shutdown (~0.2-0.4 ms per check on
+    the 2-CPU test host, more under load), for a single call. The thread only reads.
+    """
+
+    def __init__(self, read: Callable[[], Sequence[ListeningSocket]]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._future: asyncio.Future[Sequence[ListeningSocket]] = self._loop.create_future()
+        self._thread = threading.Thread(
+            target=self._run, args=(read,), name="bindmgr-listener-table", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, read: Callable[[], Sequence[ListeningSocket]]) -> None:
+        try:
+            rows, failure = read(), None
+        except BaseException as exc:  # handed to check(), which raises it
+            rows, failure = (), exc
+        with contextlib.suppress(RuntimeError):  # the loop closed: check() was abandoned
+            self._loop.call_soon_threadsafe(self._settle, rows, failure)
+
+    def _settle(self, rows: Sequence[ListeningSocket], failure: BaseException | None) -> None:
+        if self._future.done():  # cancelled: check() failed or was cancelled meanwhile
+            return
+        if failure is not None:
+            self._future.set_exception(failure)
+        else:
+            self._future.set_result(rows)
+
+    async def result(self) -> Sequence[ListeningSocket]:
+        return await self._future
+
+    def close(self) -> None:
+        """Join the thread, so that nothing of check() outlives it. After the rows arrived it
+        is ending; if check() stopped early (an error, a cancellation), this waits for the read
+        to finish and drops its rows, or its failure: check() already raises its own."""
+        self._future.cancel()  # also marks a failure that arrived as seen (else asyncio logs it)
+        self._thread.join()
 
 
 def run_check(
@@ -342,10 +283,21 @@ def run_check(
         concurrency=concurrency,
         progress=progress,
     )
+    found: list[tuple[ProbeResult, ...]] = []
+
+    async def main() -> None:
+        # The main task returns None, not the results: asyncio.run (3.11) formats the task's
+        # repr, result included, when it puts the SIGINT handler back (signal.getsignal's
+        # enum lookup fails with a message that shows the handler) - 70 µs per check.
+        found.append(await work)
+
+    outer = main()
     try:
-        return asyncio.run(work)
+        asyncio.run(outer)
     except OSError as exc:  # the event loop itself needs descriptors (epoll, self-pipe)
-        work.close()  # never started: close it quietly
+        outer.close()  # never started: close both quietly
+        work.close()
         if exc.errno in RESOURCE_ERRNOS:
             raise _resource_error(exc.errno, 0, len(ips) * len(listeners)) from exc
         raise
+    return found[0]

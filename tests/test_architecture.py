@@ -10,6 +10,7 @@ BASE = {"errors", "model", "__init__"}
 # Values or bytes in, values or bytes out: no sockets, processes, terminals or event loops.
 PURE = {
     "inicodec",
+    "iniblock",
     "inifile",
     "layout",
     "names",
@@ -32,6 +33,7 @@ PURE = {
 EDGES = {
     "hostinfo",
     "probetext",
+    "verdict",
     "probe",
     "faultpoint",
     "safewrite",

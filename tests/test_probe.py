@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import gc
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network
 
@@ -338,3 +341,109 @@ def test_bind_batch_outcomes_and_closing() -> None:
         outcomes, stopped = bind_batch(specs)
     assert outcomes == [errno.EADDRINUSE, 0]
     assert stopped is None
+
+
+def _table_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "bindmgr-listener-table"]
+
+
+def test_a_failing_bind_stops_the_check_and_its_table_thread(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A failure outside the errno table (here from the socket seam) propagates as itself; the
+    table thread is joined and its late answer, even a failure, is dropped without a word."""
+    started = threading.Event()
+
+    def table() -> tuple[ListeningSocket, ...]:
+        started.wait(10)
+        raise ResourceError("the table failed too", hint="none")
+
+    def factory(*args: object) -> socket.socket:
+        started.set()
+        raise LookupError("not an OSError")
+
+    with pytest.raises(LookupError):
+        run_check(
+            [ip("127.0.3.9")],
+            [tcp(40131)],
+            host_addresses=LOOPBACK,
+            listener_table=table,
+            socket_factory=factory,
+        )
+    assert _table_threads() == []
+    gc.collect()  # an unretrieved future failure would be logged when the future is collected
+    assert not [r for r in caplog.records if r.name == "asyncio"]
+
+
+def test_a_table_failure_seen_before_a_bind_failure_is_not_left_unretrieved(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The table fails at once and its failure reaches the loop while binds still run; then a
+    bind fails. The bind's failure propagates; the table's is dropped, not logged at exit."""
+    calls = [0]
+
+    def table() -> tuple[ListeningSocket, ...]:
+        raise ResourceError("the table failed", hint="none")
+
+    def factory(family: int, kind: int) -> socket.socket:
+        calls[0] += 1
+        if calls[0] > 40:
+            raise LookupError("not an OSError")
+        time.sleep(0.001)  # 40 ms of binds: the loop gets several turns (YIELD_INTERVAL)
+        return socket.socket(family, kind)
+
+    with pytest.raises(LookupError):
+        run_check(
+            [IPv4Address(f"127.0.5.{n}") for n in range(1, 61)],
+            [tcp(40133)],
+            host_addresses=LOOPBACK,
+            listener_table=table,
+            socket_factory=factory,
+            concurrency=1,
+        )
+    gc.collect()
+    assert not [r for r in caplog.records if r.name == "asyncio"]
+
+
+@pytest.mark.asyncio
+async def test_a_long_check_yields_to_the_loop_and_can_be_cancelled() -> None:
+    """Binds run in batches on the loop's thread; the loop still gets turns, so a check can be
+    cancelled part way. Every socket is closed and the table thread joined."""
+    seen: list[int] = []
+    ticks: list[int] = []
+
+    def slow_factory(family: int, kind: int) -> socket.socket:
+        time.sleep(0.001)  # a slow host: 2,000 binds would take seconds
+        return socket.socket(family, kind)
+
+    async def ticker() -> None:
+        for n in range(1000):
+            ticks.append(n)
+            await asyncio.sleep(0)
+
+    ips = [IPv4Address(f"127.0.{4 + n // 250}.{n % 250 + 1}") for n in range(2000)]
+    task = asyncio.create_task(
+        check(
+            ips,
+            [tcp(40132)],
+            host_addresses=LOOPBACK,
+            listener_table=no_table,
+            socket_factory=slow_factory,
+            concurrency=1,
+            progress=lambda done, total: seen.append(done),
+        )
+    )
+    other = asyncio.create_task(ticker())
+    for _ in range(2000):
+        if seen and seen[-1] >= 20:
+            break
+        await asyncio.sleep(0.005)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    other.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await other
+    assert 20 <= seen[-1] < len(ips)
+    assert len(ticks) > 1  # the other task ran while the check was binding
+    assert _table_threads() == []

@@ -5,11 +5,14 @@ from __future__ import annotations
 import errno
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bindmgr.hostinfo import ListeningSocket
-from bindmgr.model import Holder, ProbeStatus, Proto
+from bindmgr.model import Holder, ProbeResult, ProbeStatus, Proto
 from bindmgr.probe import BOUND, ERRNO_STATUS, MDAEMON_PROCESSES, ListenerIndex, classify
 from bindmgr.probetext import event_text
+from bindmgr.verdict import Results
 from tests.probe_support import ip, tcp, udp
 
 EMPTY = ListenerIndex(())
@@ -155,3 +158,39 @@ def test_ok_has_no_words() -> None:
         None,
     )
     assert event_text(ProbeStatus.OK, ip("10.0.0.1"), tcp(25)) is None
+
+
+OUTCOMES = st.sampled_from(
+    [BOUND, BOUND, BOUND, errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL, errno.EINVAL, None]
+)
+ADDRESSES = st.sampled_from(["10.0.0.1", "10.0.0.2", "0.0.0.0", "2001:db8::1", "::", "fe80::1"])
+TABLE_ROWS = st.lists(
+    st.builds(
+        ListeningSocket,
+        st.sampled_from(["10.0.0.1", "0.0.0.0", "::", "2001:db8::1"]).map(ip),
+        st.sampled_from([25, 110, 4069]),
+        st.sampled_from(Proto),
+        st.sampled_from([None, 4, 77]),
+        st.sampled_from([None, "svc.exe", "MDaemon.exe"]),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(address=ADDRESSES, outcomes=st.lists(OUTCOMES, min_size=3, max_size=3), local=st.booleans(),
+       rows=TABLE_ROWS)  # fmt: skip
+def test_the_fast_path_gives_what_classify_gives(
+    address: str, outcomes: list[int | None], local: bool, rows: list[ListeningSocket]
+) -> None:
+    """Results.of builds the common `ok` without classify(); every result must be classify's,
+    label included (a false `ok` from the fast path would be silent)."""
+    pairs = (tcp(25), tcp(110), udp(4069))
+    table = ListenerIndex(rows)
+    fast = Results(pairs, table).of(ip(address), outcomes, local)
+    slow = [
+        classify(ip(address), lst, res, local=local, table=table)
+        for lst, res in zip(pairs, outcomes, strict=True)
+    ]
+    assert fast == slow
+    assert [type(r) for r in fast] == [ProbeResult] * 3
