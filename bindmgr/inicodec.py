@@ -77,11 +77,23 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-def dominant_eol(text: str) -> str:
-    """The most frequent line ending; CRLF on a tie or when there is none (as Windows writes)."""
+def first_line(text: str) -> str:
+    """The first line of `text` with its terminator ("" for an empty text)."""
+    m = _LINE.match(text)
+    return "" if m is None else m.group()
+
+
+def line_ends(text: str) -> tuple[int, int, int]:
+    """How many lines end in CRLF, in LF alone and in CR alone."""
     crlf = text.count(CRLF)
-    lf = text.count("\n") - crlf
-    cr = text.count("\r") - crlf
+    return crlf, text.count("\n") - crlf, text.count("\r") - crlf
+
+
+def dominant_eol(text: str, ends: tuple[int, int, int] | None = None) -> str:
+    """The most frequent line ending; CRLF on a tie or when there is none (as Windows writes).
+
+    `ends` is `line_ends(text)` when the caller has it already."""
+    crlf, lf, cr = line_ends(text) if ends is None else ends
     if crlf >= lf and crlf >= cr:
         return CRLF
     return "\n" if lf >= cr else "\r"
@@ -100,6 +112,62 @@ def fold(name: str) -> str:
     if name.isascii():
         return name.upper()
     return "".join(u if len(u := c.upper()) == 1 else c for c in name)
+
+
+# In a plain block (see `_plain`), a key line after the header (group 1: key, group 2: value)
+# or an inert line (group 3: its first character): `\n` then a non-comment, non-header line.
+_PLAIN_LINE = re.compile(r"\n(?:([^;\[\r\n=][^=\r\n]*|)=([^\r\n]*)|([^;\[\r\n]))")
+
+
+def _plain(text: str, lone_cr: bool) -> bool:
+    """True when no line of `text` has a blank to trim or a value to unquote, and every line
+    ends in LF or CRLF: then `_PLAIN_LINE` reads it exactly as the line-by-line rules do.
+
+    Conservative: a blank or quote anywhere next to `=` or a line end (even in a comment), any
+    TAB or VT, or a lone CR sends the block to the line-by-line reading instead. `lone_cr`
+    False: the caller knows that no line of `text` ends in CR alone.
+    """
+    if lone_cr and "\r" in text and text.count("\r") != text.count("\r\n"):
+        return False
+    if " " not in text and "'" not in text and '"' not in text:  # one fast scan each
+        return "\t" not in text and "\v" not in text
+    return not (
+        "\t" in text
+        or "\v" in text
+        or " \n" in text
+        or " \r" in text
+        or "\n " in text
+        or text.endswith(" ")
+        or " =" in text
+        or "= " in text
+        or '="' in text
+        or "='" in text
+    )
+
+
+def plain_entries(text: str, *, lone_cr: bool = True) -> dict[str, tuple[str, str]] | None:
+    """Folded key -> (key, value) of a section's text (header line first) read in one regex
+    pass, or None unless every line is plain (see `_plain`) and no key repeats and no line is
+    inert: then the caller reads it line by line, which finds the same values and the problems.
+    """
+    if not _plain(text, lone_cr):
+        return None
+    entries: dict[str, tuple[str, str]] = {}
+    ascii_only = text.isascii()
+    for key, value, inert in _PLAIN_LINE.findall(text):
+        if inert:
+            return None
+        f = key.upper() if ascii_only or key.isascii() else fold(key)
+        if f in entries:
+            return None
+        entries[f] = (key, value)
+    return entries
+
+
+def folded(name: str) -> str:
+    """A section or key name given to a lookup (spaces trimmed, not tabs), folded: the key
+    under which `IniFile.section_entries` files that key."""
+    return fold(name.strip(" "))
 
 
 def unquote(value: str) -> str:

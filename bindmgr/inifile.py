@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 from bindmgr.errors import InputError
+from bindmgr.iniblock import Block
 from bindmgr.inicodec import (
     BLANKS,
     Decoded,
@@ -19,91 +22,21 @@ from bindmgr.inicodec import (
     dominant_eol,
     encode,
     fold,
+    folded,
     header_name,
     key_parts,
+    line_ends,
     quote,
     replace_value,
     shorten,
-    split_lines,
 )
 from bindmgr.model import Problem
 
 # Start of a header line: a line whose first non-blank character is `[`; group 1 is the raw name.
-# A line ending then blanks then `[` (the file's first line is matched separately).
+# A line ending (LF only: the file has no lone CR), blanks, `[`; the first line separately.
 _HEADER = re.compile(r"[\r\n][ \t\v]*\[([^\]\r\n]*)")
+_HEADER_AFTER_LF = re.compile(r"\n[ \t\v]*\[([^\]\r\n]*)")
 _FIRST_HEADER = re.compile(r"[ \t\v]*\[([^\]\r\n]*)")
-_TRIM = BLANKS + "\r\n"
-
-
-class _Block:
-    """A header line and the lines up to the next header (or the lines before the first one).
-
-    Lines are split, and keys indexed, only when the block is first looked into.
-    """
-
-    __slots__ = ("_keys", "_lines", "_text", "dups", "inert", "last_key", "name")
-
-    def __init__(self, name: str | None, text: str = "", lines: list[str] | None = None) -> None:
-        self.name = name  # as spelled in the header; None for the lines before the first header
-        self._text = text
-        self._lines = lines
-        self._keys: dict[str, tuple[int, str, str]] | None = None
-        self.last_key = 0  # index of the last key line (0 = the header: no keys)
-        self.dups: list[tuple[int, int]] = []  # (duplicate key line, its first line), indexes
-        self.inert: list[int] = []  # indexes of non-blank lines without `=` that are no comment
-
-    @property
-    def lines(self) -> list[str]:
-        if self._lines is None:
-            self._lines = split_lines(self._text)
-            self._text = ""
-        return self._lines
-
-    def text(self) -> str:
-        return self._text if self._lines is None else "".join(self._lines)
-
-    def count(self) -> int:
-        if self._lines is not None:
-            return len(self._lines)
-        t = self._text
-        n = t.count("\n") + t.count("\r") - t.count("\r\n")
-        return n + 1 if t and t[-1] not in "\r\n" else n
-
-    def keys(self) -> dict[str, tuple[int, str, str]]:
-        """Folded key name -> (index of its first line, key, value as Windows reads it)."""
-        if self._keys is None:
-            keys: dict[str, tuple[int, str, str]] = {}
-            self.last_key, self.dups, self.inert = 0, [], []
-            lines = self.lines
-            for i in range(0 if self.name is None else 1, len(lines)):
-                s = lines[i].strip(_TRIM)
-                if not s or s[0] == ";":
-                    continue
-                key, sep, value = s.partition("=")
-                if not sep:
-                    self.inert.append(i)
-                    continue
-                key = key.rstrip(BLANKS)
-                self.last_key = i
-                f = key.upper() if key.isascii() else fold(key)
-                if f in keys:
-                    self.dups.append((i, keys[f][0]))
-                else:
-                    value = value.lstrip(BLANKS)
-                    if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
-                        value = value[1:-1]  # one outer pair of matching quotes
-                    keys[f] = (i, key, value)
-            self._keys = keys
-        return self._keys
-
-    def changed(self) -> None:
-        self._keys = None
-
-    def rejoin(self) -> None:
-        """Split the lines again after removing some: a CR-ended line followed by an LF-only
-        line now reads as one CRLF line (the bytes are unchanged; only the count is)."""
-        self._lines = split_lines("".join(self.lines))
-        self._keys = None
 
 
 class IniFile:
@@ -112,17 +45,20 @@ class IniFile:
     def __init__(self, decoded: Decoded, name: str) -> None:
         self.name = name
         self._decoded = decoded
-        self._eol = dominant_eol(decoded.text)
         text = decoded.text
-        found = [(m.start() + 1, m.group(1)) for m in _HEADER.finditer(text)]
+        counts = line_ends(text)
+        self._eol = dominant_eol(text, counts)
+        self._lone_cr = counts[2] > 0  # else lines start only after LF: faster scans
+        header = _HEADER if self._lone_cr else _HEADER_AFTER_LF
+        found = [(m.start() + 1, m.group(1)) for m in header.finditer(text)]
         if m := _FIRST_HEADER.match(text):
             found.insert(0, (0, m.group(1)))
         starts = [start for start, _ in found]
-        self._blocks = [_Block(None, text[: starts[0] if starts else len(text)])]
+        self._blocks = [Block(None, text[: starts[0] if starts else len(text)])]
         ends = [*starts[1:], len(text)] if found else []
         for (start, raw), end in zip(found, ends, strict=True):
-            self._blocks.append(_Block(raw.strip(BLANKS), text[start:end]))
-        self._index: dict[str, _Block] = {}
+            self._blocks.append(Block(raw.strip(BLANKS), text[start:end]))
+        self._index: dict[str, Block] = {}
         self._reindex()
         self._starts: dict[int, int] | None = None
         self._problems: tuple[Problem, ...] | None = None
@@ -161,20 +97,32 @@ class IniFile:
 
     # reading
 
-    def _section(self, section: str) -> _Block | None:
-        return self._index.get(fold(section.strip(" ")))
+    def _section(self, section: str) -> Block | None:
+        return self._index.get(folded(section))
 
-    def _key(self, section: str, key: str) -> tuple[_Block, int, str] | None:
+    def _key(self, section: str, key: str) -> tuple[Block, int, str] | None:
         block = self._section(section)
         if block is None:
             return None
-        entry = block.keys().get(fold(key.strip(" ")))
+        entry = block.keys().get(folded(key))
         return None if entry is None else (block, entry[0], entry[2])
 
     def get(self, section: str, key: str) -> str | None:
         """The value GetPrivateProfileString returns, or None when the key is absent."""
-        found = self._key(section, key)
-        return None if found is None else found[2]
+        block = self._section(section)
+        if block is None:
+            return None
+        entry = block.entries(self._lone_cr).get(folded(key))
+        return None if entry is None else entry[1]
+
+    def section_entries(self, section: str) -> Mapping[str, tuple[str, str]]:
+        """Every effective key of the section, in file order, by folded name (`folded(key)`):
+        (key as first spelled, value as get() returns it); empty when the section is absent.
+
+        One lookup per section instead of one get() per key: for reading many keys.
+        """
+        block = self._section(section)
+        return MappingProxyType({} if block is None else block.entries(self._lone_cr))
 
     def has_section(self, section: str) -> bool:
         return self._section(section) is not None
@@ -192,7 +140,7 @@ class IniFile:
         block = self._section(section)
         if block is None:
             return []
-        return [(key, value) for _, key, value in block.keys().values()]
+        return list(block.entries(self._lone_cr).values())
 
     def line_of(self, section: str, key: str | None = None) -> int | None:
         """1-based line of the effective key, or of the section header when key is None."""
@@ -202,7 +150,7 @@ class IniFile:
         found = self._key(section, key)
         return None if found is None else self._start(found[0]) + found[1]
 
-    def _start(self, block: _Block) -> int:
+    def _start(self, block: Block) -> int:
         if self._starts is None:
             self._starts, line = {}, 1
             for b in self._blocks:
@@ -219,7 +167,8 @@ class IniFile:
         given or would corrupt the file. A value with outer blanks or quotes is written quoted.
         """
         check_write(self.name, self.encoding, section, key, value)
-        if self.get(section, key) == value:
+        found = self._key(section, key)  # the line index, which the edit needs anyway
+        if found is not None and found[2] == value:
             return
         text = quote(value)
         block = self._section(section)
@@ -228,7 +177,7 @@ class IniFile:
             if last.lines and last.lines[-1][-1] not in "\r\n":
                 last.lines[-1] += self._eol
             lines = [f"[{section}]{self._eol}", f"{key}={text}{self._eol}"]
-            self._blocks.append(_Block(section, lines=lines))
+            self._blocks.append(Block(section, lines=lines))
             self._index[fold(section)] = self._blocks[-1]
         else:
             lines = block.lines
@@ -322,7 +271,7 @@ class IniFile:
             assert block.name is not None
             start = self._start(block)
             name = block.name
-            after = header_name(block.lines[0])[1]
+            after = header_name(block.first_line())[1]
             first = self._index[fold(name)]
             if first is not block:
                 add(
@@ -339,14 +288,14 @@ class IniFile:
                     f"text after ']' ({shorten(after)}) is ignored by MDaemon; "
                     "put keys on lines of their own",
                 )
-            block.keys()
-            for i in block.inert:
+            inert, dups = block.irregular(self._lone_cr)
+            for i in inert:
                 add(
                     start + i,
                     f"line {shorten(content(block.lines[i]).strip(BLANKS))} in "
                     f"[{name}] has no '=' and is not a comment: MDaemon ignores it",
                 )
-            for i, j in block.dups:
+            for i, j in dups:
                 if first is block:
                     key = key_parts(block.lines[i])
                     assert key is not None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from validate import ValidateError, Validator, VdtValueError
 
 from bindmgr.errors import InputError
+from bindmgr.inicodec import folded
 from bindmgr.inifile import IniFile
 from bindmgr.layout import Layout
 from bindmgr.model import (
@@ -100,16 +101,7 @@ def read_config(
         found = main is not None and main.get(section, key) is not None
         presence.append(KeyPresence(what, Location(dk.file, section, key, line), int(found)))
 
-    domain_sections = _domain_sections(files.get(layout.domain_keys.file), layout)
-    domain_checks = list(_domain_checks(layout.domain_keys))
-    counts = [0] * len(domain_checks)  # domains holding each key
-    for name in domain_sections:
-        for i, (key, check) in enumerate(domain_checks):
-            if typed.want(layout.domain_keys.file, name, key, check) is not None:
-                counts[i] += 1
-    for (key, _), count in zip(domain_checks, counts, strict=True):
-        loc = Location(layout.domain_keys.file, "<each domain>", key)
-        presence.append(KeyPresence(f"secondary domains: {key}", loc, count, len(domain_sections)))
+    domain_entries = _want_domains(typed, files, layout, presence)
 
     for spec in layout.listeners:
         if spec.file is not None and spec.section is not None and spec.key is not None:
@@ -122,15 +114,20 @@ def read_config(
 
     values = typed.validate()
     default_name = str(values.get((dk.file, section, layout.default_name_key)) or "")
-    default_managed = {k.casefold() for k in dk.managed()}
+    default_entries = main.section_entries(section) if main is not None else {}
     default = _domain(
-        values, dk, section, is_default=True, ini=main, managed=default_managed, name=default_name
+        values,
+        dk,
+        section,
+        is_default=True,
+        entries=default_entries,
+        managed=_Managed(dk.managed()),
+        name=default_name,
     )
-    dfile = files.get(layout.domain_keys.file)
-    managed = {k.casefold() for k in layout.domain_keys.managed()}
+    managed = _Managed(layout.domain_keys.managed())
     domains = tuple(
-        _domain(values, layout.domain_keys, name, is_default=False, ini=dfile, managed=managed)
-        for name in domain_sections
+        _domain(values, layout.domain_keys, n, is_default=False, entries=e, managed=managed)
+        for n, e in domain_entries.items()
     )
     listeners = []
     for spec in layout.listeners:
@@ -154,6 +151,31 @@ def read_config(
     return ConfigView(config, tuple(presence))
 
 
+def _want_domains(
+    typed: _TypedView, files: Mapping[str, IniFile], layout: Layout, presence: list[KeyPresence]
+) -> dict[str, Mapping[str, tuple[str, str]]]:
+    """Ask for every secondary domain's keys; the sections' entries by name, in file order."""
+    dname, dfile = layout.domain_keys.file, files.get(layout.domain_keys.file)
+    domain_sections = _domain_sections(dfile, layout)
+    domain_checks = [(key, check, folded(key)) for key, check in _domain_checks(layout.domain_keys)]
+    counts = [0] * len(domain_checks)  # domains holding each key
+    domain_entries = {}
+    wanted = typed.wanted  # filled directly: thousands of domains times four keys
+    for name in domain_sections:
+        assert dfile is not None  # domain_sections is empty without the file
+        entries = dfile.section_entries(name)  # one lookup per domain, not one per key
+        domain_entries[name] = entries
+        for i, (key, check, fkey) in enumerate(domain_checks):
+            entry = entries.get(fkey)
+            if entry is not None:
+                counts[i] += 1
+            wanted[(dname, name, key)] = (check, None if entry is None else entry[1])
+    for (key, _, _), count in zip(domain_checks, counts, strict=True):
+        loc = Location(dname, "<each domain>", key)
+        presence.append(KeyPresence(f"secondary domains: {key}", loc, count, len(domain_sections)))
+    return domain_entries
+
+
 def _domain_checks(keys: DomainKeys) -> Iterable[tuple[str, str]]:
     yield keys.ip, "ipv4"
     yield keys.bind, "boolean"
@@ -173,29 +195,46 @@ def _domain_sections(ini: IniFile | None, layout: Layout) -> list[str]:
     return sections
 
 
+class _Managed:
+    """Splits a section's keys into those the layout manages (compared casefolded) and the
+    others, remembering each spelling: thousands of domains spell the same few keys alike."""
+
+    def __init__(self, managed: Iterable[str]) -> None:
+        self._managed = {k.casefold() for k in managed}
+        self._known: dict[str, bool] = {}
+
+    def split(
+        self, entries: Mapping[str, tuple[str, str]]
+    ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+        """((key, value) of the managed keys, names of the other keys), in file order."""
+        known, raw, other = self._known, [], []
+        for entry in entries.values():
+            found = known.get(entry[0])
+            if found is None:
+                found = known[entry[0]] = entry[0].casefold() in self._managed
+            if found:
+                raw.append(entry)
+            else:
+                other.append(entry[0])
+        return tuple(raw), tuple(other)
+
+
 def _domain(
     values: Mapping[tuple[str, str, str], object],
     keys: DomainKeys,
     section: str,
     *,
     is_default: bool,
-    ini: IniFile | None,
-    managed: set[str],
+    entries: Mapping[str, tuple[str, str]],
+    managed: _Managed,
     name: str | None = None,
 ) -> Domain:
-    raw: list[tuple[str, str]] = []
-    other: list[str] = []
-    if ini is not None:
-        for key, value in ini.items(section):  # [] when the section is absent
-            if key.casefold() in managed:
-                raw.append((key, value))
-            else:
-                other.append(key)
-
-    def get(key: str | None) -> object:
-        return None if key is None else values.get((keys.file, section, key))
-
-    ip, ipv6, bind, fqdn = get(keys.ip), get(keys.ipv6), get(keys.bind), get(keys.fqdn)
+    raw, other = managed.split(entries)  # entries are empty when the section is absent
+    file = keys.file
+    ip = values.get((file, section, keys.ip))
+    ipv6 = None if keys.ipv6 is None else values.get((file, section, keys.ipv6))
+    bind = values.get((file, section, keys.bind))
+    fqdn = None if keys.fqdn is None else values.get((file, section, keys.fqdn))
     return Domain(
         name=section if name is None else name,
         ip=ip if isinstance(ip, ipaddress.IPv4Address) else None,
@@ -203,8 +242,8 @@ def _domain(
         bind=bind is True,
         fqdn=fqdn if isinstance(fqdn, str) and fqdn else None,
         is_default=is_default,
-        raw=tuple(raw),
-        other_keys=() if is_default else tuple(other),
+        raw=raw,
+        other_keys=() if is_default else other,
     )
 
 
@@ -218,20 +257,21 @@ class _TypedView:
 
     def __init__(self, files: Mapping[str, IniFile]) -> None:
         self._files = files
-        self._wanted: dict[tuple[str, str, str], tuple[str, str | None]] = {}
+        # (file, section, key) -> (check, raw value or None when absent); a later want wins
+        self.wanted: dict[tuple[str, str, str], tuple[str, str | None]] = {}
 
     def want(self, file: str, section: str, key: str, check: str) -> str | None:
         """Ask for a key to be checked; returns its raw value (None when it is absent)."""
         ini = self._files.get(file)
         raw = ini.get(section, key) if ini is not None else None
-        self._wanted[(file, section, key)] = (check, raw)
+        self.wanted[(file, section, key)] = (check, raw)
         return raw
 
     def validate(self) -> dict[tuple[str, str, str], object]:
         values: dict[tuple[str, str, str], object] = {}
         errors: list[tuple[str, str, str, ValidateError]] = []
         converted: dict[tuple[str, str], object] = {}  # results are immutable: safe to share
-        for (file, section, key), (check, raw) in self._wanted.items():
+        for (file, section, key), (check, raw) in self.wanted.items():
             if raw is None or (raw == "" and check.startswith("integer")):
                 continue  # absent (or a blank port): the layout's default applies
             try:
@@ -254,7 +294,7 @@ class _TypedView:
     def _explain(self, errors: Iterable[tuple[str, str, str, ValidateError]]) -> list[str]:
         lines = []
         for file, section, key, error in errors:
-            check = self._wanted[(file, section, key)][0].split("(", 1)[0]
+            check = self.wanted[(file, section, key)][0].split("(", 1)[0]
             line = self._files[file].line_of(section, key)
             where = Location(file, section, key, line)
             message = str(error).rstrip(".")

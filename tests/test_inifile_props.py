@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -229,3 +230,96 @@ def test_delete_section_keeps_every_line_but_header_and_keys(
     for line in kept:
         if not line.startswith(b"[") and ini.encoding == "cp1252":
             assert line in new
+
+
+# Plain lines (no blank to trim, no quote to remove, LF or CRLF), the files that the INI layer
+# reads with one regex pass per section instead of line by line, some with one odd line.
+_PLAIN_CHARS = st.sampled_from([*"aAbB=;#[]x1.-", "é", "É", "€", "ß", "\x81"])
+_PLAIN_TEXT = st.text(_PLAIN_CHARS, max_size=5)
+
+
+@st.composite
+def plain_ini_file(draw: st.DrawFn, odd: bool = False) -> bytes:
+    lines = [f"[{draw(_NAME)}]"]
+    for _ in range(draw(st.integers(0, 16))):
+        kind = draw(st.integers(0, 5))
+        if kind == 0:
+            lines.append(f"[{draw(_NAME)}]")
+        elif kind in (1, 2, 3):
+            lines.append(f"{draw(_NAME)}={draw(_PLAIN_TEXT)}")
+        elif kind == 4:
+            lines.append(draw(st.sampled_from(["", ";c=1", ";"])))
+        else:
+            lines.append(draw(_PLAIN_TEXT))
+    eol = draw(st.sampled_from(["\r\n", "\n"]))
+    eols = [eol] * len(lines)
+    if odd:  # one line with blanks or quotes, or ending in a lone CR, among plain ones
+        at = draw(st.integers(1, len(lines)))
+        lines.insert(at, draw(st.one_of(_ODD, _ODD, _ODD, ini_line())))
+        eols.insert(at, draw(st.sampled_from([eol, eol, eol, "\r", "\r\r\n", ""])))
+    return _encode_ansi("".join(line + e for line, e in zip(lines, eols, strict=True)))
+
+
+_ODD_LINES = [" k=v", "k =v", "k= v", "k=v ", "k=v\t", 'k="v"', "k='v'", "\tk=v", "k=\vv", " ;c"]
+_ODD_LINES += [" x", "k=v", "x"]  # the last two are odd only with a lone CR after them
+_ODD = st.sampled_from(_ODD_LINES)
+
+
+def oracle_line_problems(data: bytes) -> set[int]:
+    """Lines of inert lines and of duplicate keys in the first section of a name."""
+    found: set[int] = set()
+    seen: set[str] = set()
+    keys: set[str] | None = None
+    in_section = False
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", oracle_text(data)), 1):
+        s = line.strip(BLANKS)
+        if s.startswith("["):
+            name = _fold(s[1:].split("]", 1)[0].strip(BLANKS))
+            keys = None if name in seen else set()
+            seen.add(name)
+            in_section = True
+        elif not in_section or not s or s.startswith(";"):
+            continue
+        elif "=" not in s:
+            found.add(number)
+        elif keys is not None:
+            key = _fold(s.split("=", 1)[0].strip(BLANKS))
+            if key in keys:
+                found.add(number)
+            keys.add(key)
+    return found
+
+
+@given(st.one_of(plain_ini_file(), plain_ini_file(odd=True)))
+@settings(max_examples=500)
+def test_plain_files_read_like_windows(data: bytes) -> None:
+    ini = IniFile.from_bytes(data)
+    assert view(ini) == oracle(data)
+    line_problems = {p.line for p in ini.problems if "has no '='" in p.message}
+    line_problems |= {p.line for p in ini.problems if p.message.startswith("duplicate key")}
+    assert line_problems == oracle_line_problems(data)
+    for section in ini.sections():
+        for key, value in ini.items(section):
+            assert ini.get(section, key) == value
+            assert ini.section_entries(section)[_fold(key)] == (key, value)
+    rescanned = IniFile.from_bytes(data)
+    for section in rescanned.sections():  # the line-by-line index first, then the reads
+        for key in rescanned.keys(section):
+            assert rescanned.line_of(section, key) is not None
+    same_view(ini, rescanned)
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\n"])
+@pytest.mark.parametrize("odd_eol", ["\r\n", "\n", "\r", "\r\r\n", ""])
+@pytest.mark.parametrize("odd", _ODD_LINES)
+def test_one_odd_line_among_plain_ones_reads_like_windows(odd: str, odd_eol: str, eol: str) -> None:
+    for at in range(1, 5):
+        lines = ["[s]", "a=1", ";c", "b=2"]
+        lines.insert(at, odd)
+        eols = [eol] * len(lines)
+        eols[at] = odd_eol
+        data = _encode_ansi("".join(line + e for line, e in zip(lines, eols, strict=True)))
+        ini = IniFile.from_bytes(data)
+        assert view(ini) == oracle(data)
+        line_problems = {p.line for p in ini.problems if "has no '='" in p.message}
+        assert line_problems == oracle_line_problems(data)
