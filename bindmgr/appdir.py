@@ -10,15 +10,20 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bindmgr.bindings import parse_bindings
 from bindmgr.errors import BindmgrError, InputError, LayoutError
 from bindmgr.inifile import IniFile
 from bindmgr.layout import Layout, default_layout_path, parse_layout
 from bindmgr.mdaemon import ConfigView, read_config
 from bindmgr.model import Desired, InputFile, Problem
-from bindmgr.planfile import SavedPlan, loads_plan
 from bindmgr.safewrite import sha256_bytes
+
+if TYPE_CHECKING:
+    from bindmgr.planfile import SavedPlan
+
+# bindings and planfile are imported by the readers that use them: `inspect` and `plan` with
+# --domain/--ip read neither file, and each module loaded at start-up adds to every run.
 
 WINDOWS_DEFAULT = r"C:\MDaemon\App"
 ENV_VAR = "MDAEMON_APP"
@@ -107,10 +112,14 @@ def read_layout(path: Path | None = None) -> Layout:
 
 
 def read_bindings(path: Path) -> Desired:
+    from bindmgr.bindings import parse_bindings  # noqa: PLC0415 (lazy, see the imports)
+
     text = read_text(path, "the bindings file", hint="pass an existing UTF-8 file with --bindings")
     return parse_bindings(text, str(path))
 
 
 def read_saved_plan(path: Path) -> SavedPlan:
+    from bindmgr.planfile import loads_plan  # noqa: PLC0415 (lazy, see the imports)
+
     hint = "pass the file written by 'bindmgr plan --out'"
     return loads_plan(read_text(path, "the plan", hint=hint), str(path))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bindmgr.appdir import (
     App,
@@ -25,10 +26,15 @@ from bindmgr.errors import ExitCode, InputError, UsageError
 from bindmgr.inspection import inspect, render_json, render_text
 from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, Plan, ProbeResult
 from bindmgr.plan import make_plan
-from bindmgr.planfile import SavedPlan, dumps_plan
-from bindmgr.report_markdown import render_check_markdown, render_plan_markdown
 from bindmgr.report_text import render_check_text, render_plan_text
 from bindmgr.safewrite import replace_file
+
+if TYPE_CHECKING:
+    from bindmgr.planfile import SavedPlan
+
+# planfile (JSON plans) and report_markdown are imported in the branches that use them: plain
+# `inspect` and `plan` need neither, and every module loaded at start-up adds to each run
+# (bench/bench_cli.py, docs/performance.md).
 
 
 def open_app(args: argparse.Namespace, console: Console, saved: SavedPlan | None = None) -> App:
@@ -127,8 +133,12 @@ def render_plan(
     saved_as: str | None,
 ) -> str:
     if fmt == "json":
+        from bindmgr.planfile import dumps_plan  # noqa: PLC0415 (lazy, see the imports)
+
         return dumps_plan(plan, app_dir=str(app.app_dir), layout=app.layout.source, checks=checks)
     if fmt == "markdown":
+        from bindmgr.report_markdown import render_plan_markdown  # noqa: PLC0415 (lazy)
+
         return render_plan_markdown(plan, checks=checks)
     return render_plan_text(plan, checks=checks, color=color, saved_as=saved_as)
 
@@ -152,6 +162,8 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> ExitCode:
 
 
 def save_plan(path: Path, plan: Plan, app: App, checks: Sequence[ProbeResult] | None) -> None:
+    from bindmgr.planfile import dumps_plan  # noqa: PLC0415 (lazy, see the imports)
+
     text = dumps_plan(
         plan, app_dir=str(app.app_dir.resolve()), layout=app.layout.source, checks=checks
     )
@@ -185,6 +197,8 @@ def cmd_check(args: argparse.Namespace, console: Console) -> ExitCode:
     if args.format == "json":
         console.print(dumps_check(results))
     elif args.format == "markdown":
+        from bindmgr.report_markdown import render_check_markdown  # noqa: PLC0415 (lazy)
+
         console.print(render_check_markdown(results))
     else:
         console.print(render_check_text(results, color=console.color))

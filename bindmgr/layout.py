@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_values
@@ -119,9 +118,13 @@ class Layout:
 
 
 def templates_dir() -> Path:
-    """The shipped data folder: inside the installed package, or beside it in a checkout."""
-    packaged = Path(str(resources.files("bindmgr"))) / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "templates"
+    """The shipped data folder: inside the installed package, or beside it in a checkout.
+
+    Found from this file's path (what importlib.resources returns for a package on disk,
+    without importing it at every start)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"
+    return packaged if packaged.is_dir() else here.parent / "templates"
 
 
 def default_layout_path() -> Path:
