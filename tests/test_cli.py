@@ -13,6 +13,7 @@ import pytest
 
 from bindmgr.cli import main
 from bindmgr.errors import ExitCode
+from bindmgr.inifile import IniFile
 from tests.sample import copy_sample
 
 GOLDEN = Path(__file__).parent / "golden" / "cli"
@@ -229,9 +230,10 @@ def test_broken_folders_fail_cleanly(tmp_path: Path, breakage: str, expected: st
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == snapshot
 
 
-def test_check_all_bindable_exits_zero(sample: tuple[Path, Path]) -> None:
-    app, layout = sample
-    result = run(
+def check(app: Path, layout: Path, *ips: str, fmt: str = "text") -> Run:
+    """`bindmgr check` of example.com on `ips` against the sample copy."""
+    slots = [arg for ip in ips for arg in ("--ip", ip)]
+    return run(
         "check",
         "--app-dir",
         app,
@@ -239,13 +241,14 @@ def test_check_all_bindable_exits_zero(sample: tuple[Path, Path]) -> None:
         layout,
         "--domain",
         "example.com",
-        "--ip",
-        "127.0.0.1",
-        "--ip",
-        "127.0.0.2",
+        *slots,
         "--format",
-        "json",
+        fmt,
     )
+
+
+def test_check_all_bindable_exits_zero(sample: tuple[Path, Path]) -> None:
+    result = check(*sample, "127.0.0.1", "127.0.0.2", fmt="json")
     assert result.code == ExitCode.OK, result.out + result.err
     doc = json.loads(result.out)
     assert len(doc["results"]) == 2 * 13
@@ -253,43 +256,13 @@ def test_check_all_bindable_exits_zero(sample: tuple[Path, Path]) -> None:
 
 
 def test_check_conflict_exits_three_and_names_the_holder(sample: tuple[Path, Path]) -> None:
-    app, layout = sample
-    smtp_port = int(
-        next(
-            line.split(b"=")[1]
-            for line in (app / "MDaemon.ini").read_bytes().splitlines()
-            if line.startswith(b"SMTPPort=")
-        )
-    )
+    app, _ = sample
+    smtp_port = int(IniFile.read(app / "MDaemon.ini").get("Port", "SMTPPort") or 0)
     with socket.socket() as busy:
         busy.bind(("127.0.0.2", smtp_port))
         busy.listen()
-        result = run(
-            "check",
-            "--app-dir",
-            app,
-            "--layout",
-            layout,
-            "--domain",
-            "example.com",
-            "--ip",
-            "127.0.0.1",
-            "--ip",
-            "127.0.0.2",
-        )
-        md = run(
-            "check",
-            "--app-dir",
-            app,
-            "--layout",
-            layout,
-            "--domain",
-            "example.com",
-            "--ip",
-            "127.0.0.2",
-            "--format",
-            "markdown",
-        )
+        result = check(*sample, "127.0.0.1", "127.0.0.2")
+        md = check(*sample, "127.0.0.2", fmt="markdown")
     assert result.code == ExitCode.CONFLICT
     assert "in_use" in result.out
     assert f"pid {os.getpid()}" in result.out
