@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from bindmgr.appdir import (
 from bindmgr.checkfile import dumps_check
 from bindmgr.console import Console
 from bindmgr.desired import parse_desired
-from bindmgr.errors import ExitCode, InputError, UsageError
+from bindmgr.errors import ExitCode, UsageError
 from bindmgr.inspection import inspect, render_json, render_text
 from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, Plan, ProbeResult
 from bindmgr.plan import make_plan
@@ -186,13 +187,14 @@ def cmd_check(args: argparse.Namespace, console: Console) -> ExitCode:
     elif desired is not None:
         ips = desired.addresses()
     else:
-        ips = current_addresses(app)
-        if not ips:
-            raise InputError(
-                "no domain is bound to an IP, so MDaemon listens on every address",
-                hint="name the IPs to check with --domain D --ip IP ... or --plan PLAN.json",
+        ips = current_addresses(app) or (IPv4Address("0.0.0.0"),)
+        if ips[0].is_unspecified:
+            console.note(
+                "no domain is bound to an IP, so MDaemon listens on every address: checking "
+                "0.0.0.0 (name IPs with --domain D --ip IP ... to check a plan instead)"
             )
-        console.note("checking the addresses MDaemon binds now: " + ", ".join(map(str, ips)))
+        else:
+            console.note("checking the addresses MDaemon binds now: " + ", ".join(map(str, ips)))
     results = run_checks(ips, app, args, console)
     if args.format == "json":
         console.print(dumps_check(results))

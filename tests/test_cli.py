@@ -280,6 +280,28 @@ def test_check_without_ips_uses_the_bound_addresses(sample: tuple[Path, Path]) -
     assert "not_local" in result.out
 
 
+def test_check_with_nothing_bound_checks_every_address(sample: tuple[Path, Path]) -> None:
+    app, layout = sample
+    for file, section, key in (
+        ("MDaemon.ini", "Domain", "RestrictToDomainIP"),
+        ("Domains.dat", "mail-2.example.com", "Bind"),
+    ):
+        ini = IniFile.read(app / file)
+        ini.set(section, key, "No")
+        (app / file).write_bytes(ini.to_bytes())
+    free = run("check", "--app-dir", app, "--layout", layout, "--format", "json")
+    assert free.code == ExitCode.OK, free.out + free.err
+    assert "MDaemon listens on every address: checking 0.0.0.0" in free.err
+    assert {r["ip"] for r in json.loads(free.out)["results"]} == {"0.0.0.0"}
+    smtp_port = int(IniFile.read(app / "MDaemon.ini").get("Port", "SMTPPort") or 0)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", smtp_port))
+        busy.listen()
+        taken = run("check", "--app-dir", app, "--layout", layout)
+    assert taken.code == ExitCode.CONFLICT
+    assert f"0.0.0.0:{smtp_port} could not be initialized" in taken.out
+
+
 def test_check_from_saved_plan_and_plan_check(sample: tuple[Path, Path], tmp_path: Path) -> None:
     app, layout = sample
     saved = tmp_path / "p.json"
