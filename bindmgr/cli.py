@@ -29,6 +29,16 @@ See docs/cli.md.
 """
 
 
+def _check_counts(args: argparse.Namespace) -> None:
+    """Counts that must be positive are refused before any file is read or port probed."""
+    for option in ("keep", "concurrency"):
+        value = getattr(args, option, None)
+        if value is not None and value < 1:
+            raise UsageError(
+                f"--{option} must be at least 1 (got {value})", hint=f"pass --{option} 1 or more"
+            )
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}", hint=f"see '{self.prog} --help'")
@@ -187,6 +197,7 @@ def main(
     )
     try:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+        _check_counts(args)
         return int(COMMANDS[args.command](args, console))
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0) if isinstance(exc.code, int | None) else int(ExitCode.ERROR)

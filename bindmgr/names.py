@@ -63,7 +63,8 @@ def check_dns_name(name: str, what: str) -> None:
             )
         if len(label) > MAX_LABEL:
             raise PlanError(
-                f"{bad}: label {label!r} is {len(label)} characters long (at most {MAX_LABEL})"
+                f"{bad}: label {label!r} is {len(label)} characters long (at most {MAX_LABEL})",
+                hint=f"shorten that label to {MAX_LABEL} characters or fewer",
             )
         if not _LABEL.fullmatch(label):
             raise PlanError(

@@ -210,7 +210,8 @@ def _run(
         if not lock.still_held():
             raise LockError(
                 f"the lock {lock.path} was taken over by another process during the "
-                f"backup; nothing was written (backup {backup.path} is unused)"
+                f"backup; nothing was written (backup {backup.path} is unused)",
+                hint="rerun; if the other process changed the files, make a new plan first",
             )
         written: list[str] = []
         try:
