@@ -1,7 +1,8 @@
-"""Reading from disk: the App folder (found, read through a layout, hashed) and bindmgr's own
-files (layout, bindings, saved plans).
+"""Reading from disk: the App folder (found, read through a layout, hashed) and the text of
+bindmgr's own files (layout, bindings, saved plans).
 
-The read edge: parsing is the pure modules' job, writes go through `transaction`. It never writes.
+The read edge: it reads and hands bytes or text on; parsing bindmgr's own files is the
+commands' job (they hold the parsers), writes go through `transaction`. It never writes.
 """
 
 from __future__ import annotations
@@ -10,20 +11,12 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bindmgr.errors import BindmgrError, InputError, LayoutError
 from bindmgr.inifile import IniFile
 from bindmgr.layout import Layout, default_layout_path, parse_layout
 from bindmgr.mdaemon import ConfigView, read_config
-from bindmgr.model import Desired, InputFile, Problem
-from bindmgr.safewrite import sha256_bytes
-
-if TYPE_CHECKING:
-    from bindmgr.planfile import SavedPlan
-
-# bindings and planfile are imported by the readers that use them: `inspect` and `plan` with
-# --domain/--ip read neither file, and each module loaded at start-up adds to every run.
+from bindmgr.model import InputFile, Problem
 
 WINDOWS_DEFAULT = r"C:\MDaemon\App"
 ENV_VAR = "MDAEMON_APP"
@@ -83,7 +76,7 @@ def load_app(app_dir: Path, layout: Layout) -> App:
                 hint="check the path and its permissions (run as the account MDaemon runs as)",
             ) from exc
     files = {name: IniFile.from_bytes(raw, name) for name, raw in data.items()}
-    inputs = [InputFile(name, sha256_bytes(raw)) for name, raw in data.items()]
+    inputs = [InputFile.of(name, raw) for name, raw in data.items()]
     view = read_config(files, layout, inputs)
     if missing:
         notes = tuple(
@@ -109,17 +102,3 @@ def read_layout(path: Path | None = None) -> Layout:
     path = default_layout_path() if path is None else path
     hint = "pass an existing UTF-8 layout file with --layout, or omit it for the default"
     return parse_layout(read_text(path, "the layout", hint=hint, error=LayoutError), str(path))
-
-
-def read_bindings(path: Path) -> Desired:
-    from bindmgr.bindings import parse_bindings  # noqa: PLC0415 (lazy, see the imports)
-
-    text = read_text(path, "the bindings file", hint="pass an existing UTF-8 file with --bindings")
-    return parse_bindings(text, str(path))
-
-
-def read_saved_plan(path: Path) -> SavedPlan:
-    from bindmgr.planfile import loads_plan  # noqa: PLC0415 (lazy, see the imports)
-
-    hint = "pass the file written by 'bindmgr plan --out'"
-    return loads_plan(read_text(path, "the plan", hint=hint), str(path))

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from bindmgr import backup as backups
 from bindmgr import transaction
-from bindmgr.appdir import App, read_saved_plan, resolve_app_dir
+from bindmgr.appdir import App, resolve_app_dir
 from bindmgr.commands import (
     desired_from_args,
     open_app,
+    read_saved_plan,
     run_checks,
 )
 from bindmgr.console import Console, hangups
@@ -29,11 +30,10 @@ from bindmgr.errors import (
     UsageError,
 )
 from bindmgr.mdaemon import apply_changes
-from bindmgr.model import Change, Plan, ProbeStatus
+from bindmgr.model import Change, Plan, ProbeStatus, sha256_bytes
 from bindmgr.plan import make_plan
 from bindmgr.report_text import render_check_text, render_plan_text
 from bindmgr.restart import drop_semaphore, wait_for_restart
-from bindmgr.safewrite import sha256_bytes
 from bindmgr.verify import verify_edit
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bindmgr import faultpoint
 from bindmgr.errors import InputError, UsageError, WriteError
-from bindmgr.safewrite import fsync_dir, replace_file, sha256_bytes
+from bindmgr.model import sha256_bytes
+from bindmgr.safewrite import fsync_dir, replace_file
 
 BACKUP_DIR = "bindmgr-backups"
 MANIFEST = "manifest.json"

@@ -9,27 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from bindmgr.jsondoc import FORMAT_VERSION, JsonReader, dumps_json, index, join
-from bindmgr.model import Holder, ProbeResult, ProbeStatus, Proto
+from bindmgr.model import Holder, ProbeResult, ProbeStatus, Proto, sort_results, status_counts
 
 CHECK_HINT = "re-run `bindmgr check --format json` to write a fresh result"
-
-
-def result_order(result: ProbeResult) -> tuple[int, bytes, str, int, str, str]:
-    """IPv4 before IPv6, addresses numerically, then port, protocol and service."""
-    ip = result.ip
-    return (ip.version, ip.packed, str(ip), result.port, result.proto.value, result.service)
-
-
-def sort_results(results: Iterable[ProbeResult]) -> tuple[ProbeResult, ...]:
-    return tuple(sorted(results, key=result_order))
-
-
-def status_counts(results: Iterable[ProbeResult]) -> dict[ProbeStatus, int]:
-    """Every status, in the enum's order, with its count (zeros included)."""
-    counts = dict.fromkeys(ProbeStatus, 0)
-    for result in results:
-        counts[result.status] += 1
-    return counts
 
 
 def holder_to_dict(holder: Holder | None) -> dict[str, object] | None:

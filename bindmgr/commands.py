@@ -12,14 +12,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bindmgr.appdir import (
-    App,
-    load_app,
-    read_bindings,
-    read_layout,
-    read_saved_plan,
-    resolve_app_dir,
-)
+from bindmgr.appdir import App, load_app, read_layout, read_text, resolve_app_dir
 from bindmgr.checkfile import dumps_check
 from bindmgr.console import Console
 from bindmgr.desired import parse_desired
@@ -33,9 +26,25 @@ from bindmgr.safewrite import replace_file
 if TYPE_CHECKING:
     from bindmgr.planfile import SavedPlan
 
-# planfile (JSON plans) and report_markdown are imported in the branches that use them: plain
-# `inspect` and `plan` need neither, and every module loaded at start-up adds to each run
-# (bench/bench_cli.py, docs/performance.md).
+# bindings, planfile (JSON plans) and report_markdown are imported in the branches that use
+# them: plain `inspect` and `plan` need none of them, and every module loaded at start-up
+# adds to each run (bench/bench_cli.py, docs/performance.md).
+
+
+def read_bindings(path: Path) -> Desired:
+    """The desired state from a bindings file."""
+    from bindmgr.bindings import parse_bindings  # noqa: PLC0415 (lazy, see the imports)
+
+    text = read_text(path, "the bindings file", hint="pass an existing UTF-8 file with --bindings")
+    return parse_bindings(text, str(path))
+
+
+def read_saved_plan(path: Path) -> SavedPlan:
+    """A plan saved by `bindmgr plan --out`."""
+    from bindmgr.planfile import loads_plan  # noqa: PLC0415 (lazy, see the imports)
+
+    hint = "pass the file written by 'bindmgr plan --out'"
+    return loads_plan(read_text(path, "the plan", hint=hint), str(path))
 
 
 def open_app(args: argparse.Namespace, console: Console, saved: SavedPlan | None = None) -> App:

@@ -6,7 +6,6 @@ anything. `probe` receives what it returns through seams, so probe tests need ne
 
 from __future__ import annotations
 
-import errno
 import socket
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,13 +16,8 @@ import netifaces
 import psutil
 
 from bindmgr.errors import ResourceError
-from bindmgr.model import IPAddress, Proto
-
-# Running out of descriptors (or buffers) is "cannot continue", never a per-address answer.
-# 10024 WSAEMFILE and 10055 WSAENOBUFS are Windows' spellings (socket errors carry WSA codes).
-RESOURCE_ERRNOS: frozenset[int] = frozenset(
-    {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, 10024, 10055}
-)
+from bindmgr.model import IPAddress, ListeningSocket, Proto
+from bindmgr.verdict import RESOURCE_ERRNOS
 
 
 def parse_ip(text: str) -> IPAddress:
@@ -97,18 +91,6 @@ def host_addresses() -> HostAddresses:
         if "loopback" in getattr(stats, "flags", "").split(",")
     }
     return parse_interfaces(interfaces, loopback)
-
-
-@dataclass(frozen=True, slots=True)
-class ListeningSocket:
-    """One row of the listener table: a TCP socket in LISTEN, or a bound, unconnected UDP one."""
-
-    ip: IPAddress
-    port: int
-    proto: Proto
-    pid: int | None
-    name: str | None
-    cmdline: str | None = None
 
 
 def _describe(pid: int) -> tuple[str | None, str | None]:

@@ -1,17 +1,14 @@
 """Lossless Windows-INI scan, index and patch: what GetPrivateProfileString sees, and the bytes
-WritePrivateProfileString would produce. Bytes in, bytes out; `IniFile.read` is the only I/O.
+WritePrivateProfileString would produce. Bytes in, bytes out; no I/O.
 Never regenerates a file: every line that is not edited keeps its exact bytes.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 
-from bindmgr.errors import InputError
 from bindmgr.iniblock import Block
 from bindmgr.inicodec import (
     BLANKS,
@@ -67,20 +64,6 @@ class IniFile:
     def from_bytes(cls, data: bytes, name: str = "<bytes>") -> IniFile:
         """Scan `data`; raises EncodingError for UTF-16BE, which Windows cannot read."""
         return cls(decode(data, name), name)
-
-    @classmethod
-    def read(cls, path: str | os.PathLike[str], name: str | None = None) -> IniFile:
-        """Read and scan a file; `name` (default: the file name) is used in messages."""
-        # Python opens files with full sharing on Windows, so MDaemon holding the file open
-        # does not block this read (not testable on Linux).
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise InputError(
-                f"cannot read {os.fspath(path)}: {exc.strerror or exc}",
-                hint="check the path and that bindmgr may read the file",
-            ) from exc
-        return cls.from_bytes(data, Path(path).name if name is None else name)
 
     @property
     def encoding(self) -> str:

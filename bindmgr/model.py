@@ -6,6 +6,8 @@ leave an INI file or the command line. Nothing here does I/O or imports another 
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
@@ -46,12 +48,21 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of `data`."""
+    return hashlib.sha256(data).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class InputFile:
     """A file a plan was made from, with the sha256 of its bytes (stale-plan detection)."""
 
     name: str  # relative to the App folder, as the layout names it
     sha256: str  # hex; "" when the file did not exist
+
+    @classmethod
+    def of(cls, name: str, data: bytes) -> InputFile:
+        return cls(name, sha256_bytes(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +242,18 @@ class ProbeStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ListeningSocket:
+    """One row of the listener table: a TCP socket in LISTEN, or a bound, unconnected UDP one."""
+
+    ip: IPAddress
+    port: int
+    proto: Proto
+    pid: int | None
+    name: str | None
+    cmdline: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Holder:
     """The process that holds a port, as far as the listener table shows it."""
 
@@ -257,3 +280,22 @@ class ProbeResult(NamedTuple):
     event: str | None = None  # "MDaemon would log event 503: SMTP 203.0.113.7:25 could not ..."
     hint: str | None = None  # the next step
     label: str = ""  # what MDaemon's event log calls the service, e.g. "SMTP"
+
+
+def result_order(result: ProbeResult) -> tuple[int, bytes, str, int, str, str]:
+    """IPv4 before IPv6, addresses numerically, then port, protocol and service."""
+    ip = result.ip
+    return (ip.version, ip.packed, str(ip), result.port, result.proto.value, result.service)
+
+
+def sort_results(results: Iterable[ProbeResult]) -> tuple[ProbeResult, ...]:
+    """Results in the one stable order every output uses, whatever order the probes finished in."""
+    return tuple(sorted(results, key=result_order))
+
+
+def status_counts(results: Iterable[ProbeResult]) -> dict[ProbeStatus, int]:
+    """Every status, in the enum's order, with its count (zeros included)."""
+    counts = dict.fromkeys(ProbeStatus, 0)
+    for result in results:
+        counts[result.status] += 1
+    return counts

@@ -18,29 +18,9 @@ from itertools import chain
 from typing import Final
 
 from bindmgr.errors import ResourceError, UsageError
-from bindmgr.hostinfo import RESOURCE_ERRNOS, HostAddresses, ListeningSocket
-from bindmgr.model import IPAddress, Listener, ProbeResult, Proto
-from bindmgr.verdict import (
-    BOUND,
-    ERRNO_STATUS,
-    MDAEMON_PROCESSES,
-    ListenerIndex,
-    Outcome,
-    Results,
-    classify,
-)
-
-__all__ = [
-    "BOUND",
-    "ERRNO_STATUS",
-    "MDAEMON_PROCESSES",
-    "ListenerIndex",
-    "bind_batch",
-    "bind_specs",
-    "check",
-    "classify",
-    "run_check",
-]
+from bindmgr.hostinfo import HostAddresses
+from bindmgr.model import IPAddress, Listener, ListeningSocket, ProbeResult, Proto
+from bindmgr.verdict import BOUND, RESOURCE_ERRNOS, ListenerIndex, Outcome, Results
 
 # Socket options, per platform (see docs/check.md, "No false ok"):
 # - POSIX TCP: SO_REUSEADDR=1, as servers set it. On Linux it only lets the bind pass over

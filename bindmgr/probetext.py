@@ -9,8 +9,7 @@ import errno
 import os
 from ipaddress import IPv6Address
 
-from bindmgr.hostinfo import ListeningSocket
-from bindmgr.model import IPAddress, Listener, ProbeStatus
+from bindmgr.model import IPAddress, Listener, ListeningSocket, ProbeStatus
 
 HTTP_SYS_PID = 4  # Windows' "System" process: a port it holds belongs to the HTTP.sys driver
 

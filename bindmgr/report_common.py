@@ -9,8 +9,16 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from bindmgr.checkfile import status_counts
-from bindmgr.model import Action, Change, Holder, Plan, ProbeResult, ProbeStatus, Slot
+from bindmgr.model import (
+    Action,
+    Change,
+    Holder,
+    Plan,
+    ProbeResult,
+    ProbeStatus,
+    Slot,
+    status_counts,
+)
 
 ABSENT = "(absent)"
 # Unicode categories that must never reach a terminal or a Markdown cell raw: controls (ESC, CR,

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bindmgr.checkfile import sort_results
-from bindmgr.model import Action, Plan, ProbeResult, ProbeStatus
+from bindmgr.model import Action, Plan, ProbeResult, ProbeStatus, sort_results
 from bindmgr.report_common import (
     already_binds,
     change_counts,

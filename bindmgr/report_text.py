@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bindmgr.checkfile import sort_results
-from bindmgr.model import Action, Change, Plan, ProbeResult, ProbeStatus
+from bindmgr.model import Action, Change, Plan, ProbeResult, ProbeStatus, sort_results
 from bindmgr.report_common import (
     ABSENT,
     already_binds,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bindmgr import hostinfo
 from bindmgr.errors import BindmgrError, InputError
-from bindmgr.model import IPAddress, Listener, Proto
+from bindmgr.model import IPAddress, Listener, ListeningSocket, Proto
 
 KNOWN_SEMAPHORES = frozenset({"RESTART.SEM", "RELOADCACHE.SEM", "MINGER.SEM", "RESTARTWC.SEM"})
 WATCHDOG_STALE = 20.0  # seconds: a WATCHDOG.SEM older than this means MDaemon is not running
@@ -41,7 +41,7 @@ def wait_for_restart(
     *,
     timeout: float,
     on_message: Callable[[str], None],
-    listener_table: Callable[[], Sequence[hostinfo.ListeningSocket]] = hostinfo.listening_sockets,
+    listener_table: Callable[[], Sequence[ListeningSocket]] = hostinfo.listening_sockets,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     interval: float = 0.5,
@@ -86,7 +86,7 @@ def wait_for_restart(
 def _not_listening(
     addresses: Sequence[IPAddress],
     tcp: Listener | None,
-    table: Sequence[hostinfo.ListeningSocket],
+    table: Sequence[ListeningSocket],
 ) -> list[str]:
     if tcp is None:
         return []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import secrets
 import stat
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from bindmgr import faultpoint
 from bindmgr.errors import StalePlanError, WriteError
+from bindmgr.model import sha256_bytes
 
 TEMP_MARK = ".bindmgr-"
 TEMP_SUFFIX = ".tmp"  # never ".SEM": MDaemon acts on any *.SEM file that appears in \App\
@@ -29,11 +29,6 @@ _HINTS = {
     errno.EPERM: "run bindmgr as a user allowed to write that folder (Administrator on Windows)",
     errno.EFBIG: "the file is larger than this process may write (ulimit -f); raise the limit",
 }
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex sha256 of `data`."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def read_bytes(path: Path) -> bytes | None:

@@ -27,7 +27,8 @@ from bindmgr.backup import (
 )
 from bindmgr.errors import BindmgrError, LockError, StalePlanError, UsageError, WriteError
 from bindmgr.lock import AppLock
-from bindmgr.safewrite import leftover_temps, read_bytes, remove_file, replace_file, sha256_bytes
+from bindmgr.model import sha256_bytes
+from bindmgr.safewrite import leftover_temps, read_bytes, remove_file, replace_file
 
 Verify = Callable[[str, bytes], None]
 Message = Callable[[str], None]

@@ -11,20 +11,35 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Final, TypeVar
 
-from bindmgr.hostinfo import ListeningSocket
-from bindmgr.model import Holder, IPAddress, Listener, ProbeResult, ProbeStatus, Proto
+from bindmgr.model import (
+    Holder,
+    IPAddress,
+    Listener,
+    ListeningSocket,
+    ProbeResult,
+    ProbeStatus,
+    Proto,
+)
 from bindmgr.probetext import event_text, hint_text
 
 __all__ = [
     "BOUND",
     "ERRNO_STATUS",
     "MDAEMON_PROCESSES",
+    "RESOURCE_ERRNOS",
     "WINDOWS",
     "ListenerIndex",
     "Outcome",
     "Results",
     "classify",
 ]
+
+# Running out of descriptors (or buffers) is "cannot continue", never a per-address answer.
+# 10024 WSAEMFILE and 10055 WSAENOBUFS are Windows' spellings (socket errors carry WSA codes).
+RESOURCE_ERRNOS: frozenset[int] = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, 10024, 10055}
+)
+
 
 # MDaemon's own processes rebind their ports when MDaemon restarts: holding one is no conflict.
 MDAEMON_PROCESSES: Final = frozenset(

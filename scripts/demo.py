@@ -32,7 +32,7 @@ def run(*args: str, ok: tuple[int, ...] = (0,)) -> int:
 
 def unprivileged(app: Path, layout: Path) -> None:
     """Move the copy's ports above 1024 (+10000): only root may bind ports below 1024."""
-    ini = IniFile.read(app / "MDaemon.ini")
+    ini = IniFile.from_bytes((app / "MDaemon.ini").read_bytes())
     for key in ini.keys("Port"):
         value = ini.get("Port", key)
         if value and value.isdigit() and int(value) < 1024:
@@ -44,7 +44,7 @@ def unprivileged(app: Path, layout: Path) -> None:
         (app.parent / "WorldClient" / "WorldClient.ini", "SSLPort", "10443"),
         (app.parent / "WebAdmin" / "WebAdmin.ini", "Port", "11000"),
     ):
-        web = IniFile.read(path)
+        web = IniFile.from_bytes(path.read_bytes())
         web.set("WebServer", key, port)
         path.write_bytes(web.to_bytes())
 

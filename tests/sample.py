@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -21,6 +22,11 @@ PORT_KEYS = (
     "POP3SSLPort",
     "MingerPort",
 )
+
+
+def read_ini(path: str | os.PathLike[str], name: str | None = None) -> IniFile:
+    """Scan a file from disk (the product reads through `appdir`; tests read samples directly)."""
+    return IniFile.from_bytes(Path(path).read_bytes(), Path(path).name if name is None else name)
 
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
@@ -60,7 +66,7 @@ def copy_sample(dest: Path, *, own_ports: bool = False) -> tuple[Path, Path]:
     if own_ports:
         ports = iter(free_ports(13))
         ini_path = app / "MDaemon.ini"
-        ini = IniFile.read(ini_path)
+        ini = read_ini(ini_path)
         for key in PORT_KEYS:
             ini.set("Port", key, str(next(ports)))
         ini_path.write_bytes(ini.to_bytes())
@@ -69,7 +75,7 @@ def copy_sample(dest: Path, *, own_ports: bool = False) -> tuple[Path, Path]:
             ("../WebAdmin/WebAdmin.ini", ("Port",)),
         ):
             path = app / rel
-            web = IniFile.read(path)
+            web = read_ini(path)
             for key in keys:
                 web.set("WebServer", key, str(next(ports)))
             path.write_bytes(web.to_bytes())

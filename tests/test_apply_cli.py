@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bindmgr.backup import WRITTEN, list_backups
-from bindmgr.inifile import IniFile
 from tests.apply_support import FILES, Site, changed_lines, cli, cli_proc, make_site
 from tests.safety_support import is_root
+from tests.sample import read_ini
 
 INI, DAT = "App/MDaemon.ini", "App/Domains.dat"
 
@@ -123,7 +123,7 @@ def test_plan_made_stale_by_an_edit_is_refused_and_names_the_key(
     site: Site, tmp_path: Path
 ) -> None:
     plan = planned(site, tmp_path)
-    ini = IniFile.read(site.path(INI))
+    ini = read_ini(site.path(INI))
     ini.set("Domain", "DomainIP", "203.0.113.99")
     site.path(INI).write_bytes(ini.to_bytes())
     before = site.tree()
@@ -180,7 +180,7 @@ def test_a_busy_listener_port_refuses_the_apply_unless_forced(site: Site, tmp_pa
 
 
 def test_a_foreign_domain_bound_to_a_requested_ip_is_a_conflict(site: Site, tmp_path: Path) -> None:
-    dat = IniFile.read(site.path(DAT))
+    dat = read_ini(site.path(DAT))
     dat.set("partner.example.net", "IP", site.ips[1])
     dat.set("partner.example.net", "Bind", "Yes")
     site.path(DAT).write_bytes(dat.to_bytes())

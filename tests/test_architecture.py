@@ -28,12 +28,12 @@ PURE = {
     "mdaemon",
     "inspection",
     "bindings",
+    "probetext",
+    "verdict",
 }
 # The named places that touch the host: files, sockets, processes, the terminal.
 EDGES = {
     "hostinfo",
-    "probetext",
-    "verdict",
     "probe",
     "faultpoint",
     "safewrite",

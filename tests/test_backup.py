@@ -19,7 +19,7 @@ from bindmgr.backup import (
     prune,
 )
 from bindmgr.errors import InputError, UsageError
-from bindmgr.safewrite import sha256_bytes
+from bindmgr.model import sha256_bytes
 from tests.safety_support import is_root
 
 T0 = dt.datetime(2025, 3, 1, 3, 0, 0, tzinfo=dt.UTC)

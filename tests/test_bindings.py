@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.appdir import read_bindings
 from bindmgr.bindings import EXAMPLE, parse_bindings
+from bindmgr.commands import read_bindings
 from bindmgr.errors import InputError, PlanError
 from bindmgr.model import Slot
 

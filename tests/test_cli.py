@@ -13,8 +13,7 @@ import pytest
 
 from bindmgr.cli import main
 from bindmgr.errors import ExitCode
-from bindmgr.inifile import IniFile
-from tests.sample import copy_sample
+from tests.sample import copy_sample, read_ini
 
 GOLDEN = Path(__file__).parent / "golden" / "cli"
 
@@ -234,7 +233,7 @@ def test_check_all_bindable_exits_zero(sample: tuple[Path, Path]) -> None:
 
 def test_check_conflict_exits_three_and_names_the_holder(sample: tuple[Path, Path]) -> None:
     app, _ = sample
-    smtp_port = int(IniFile.read(app / "MDaemon.ini").get("Port", "SMTPPort") or 0)
+    smtp_port = int(read_ini(app / "MDaemon.ini").get("Port", "SMTPPort") or 0)
     with socket.socket() as busy:
         busy.bind(("127.0.0.2", smtp_port))
         busy.listen()
@@ -263,14 +262,14 @@ def test_check_with_nothing_bound_checks_every_address(sample: tuple[Path, Path]
         ("MDaemon.ini", "Domain", "RestrictToDomainIP"),
         ("Domains.dat", "mail-2.example.com", "Bind"),
     ):
-        ini = IniFile.read(app / file)
+        ini = read_ini(app / file)
         ini.set(section, key, "No")
         (app / file).write_bytes(ini.to_bytes())
     free = run("check", "--app-dir", app, "--layout", layout, "--format", "json")
     assert free.code == ExitCode.OK, free.out + free.err
     assert "MDaemon listens on every address: checking 0.0.0.0" in free.err
     assert {r["ip"] for r in json.loads(free.out)["results"]} == {"0.0.0.0"}
-    smtp_port = int(IniFile.read(app / "MDaemon.ini").get("Port", "SMTPPort") or 0)
+    smtp_port = int(read_ini(app / "MDaemon.ini").get("Port", "SMTPPort") or 0)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", smtp_port))
         busy.listen()

@@ -16,7 +16,8 @@ import pytest
 from bindmgr import faultpoint
 from bindmgr.backup import list_backups, load_backup
 from bindmgr.lock import LOCK_NAME
-from bindmgr.safewrite import file_sha256, sha256_bytes
+from bindmgr.model import sha256_bytes
+from bindmgr.safewrite import file_sha256
 from bindmgr.transaction import commit, restore
 from tests.safety_support import NEW_A, NEW_B, OLD_A, OLD_B, env, leftovers
 
@@ -53,11 +54,12 @@ import sys
 from pathlib import Path
 from bindmgr import transaction
 from bindmgr.backup import load_backup
+from bindmgr.model import sha256_bytes
 app, mode, arg = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 if mode == "commit":
     new = {"MDaemon.ini": (app.parent / "new_a").read_bytes(),
            "Domains.dat": (app.parent / "new_b").read_bytes()}
-    exp = {n: transaction.sha256_bytes((app / n).read_bytes()) for n in new}
+    exp = {n: sha256_bytes((app / n).read_bytes()) for n in new}
     transaction.commit(app, new, expected=exp, lock_timeout=5, meta={"driver": 1})
 else:
     transaction.restore(app, load_backup(Path(arg)), lock_timeout=5)
@@ -195,7 +197,7 @@ names = ("MDaemon.ini", "Domains.dat")
 def plan(folder):
     old = {n: (folder / n).read_bytes() for n in names}
     new = {n: old[n] + f"Writer{me}=yes\\r\\n".encode() for n in names}
-    return new, {n: transaction.sha256_bytes(old[n]) for n in names}
+    return new, {n: sha256_bytes(old[n]) for n in names}
 new, exp = plan(app.parent / "initial")  # every process plans against the same initial files
 time.sleep(max(0.0, start - time.time()))
 outcome, attempts = "stale", 0

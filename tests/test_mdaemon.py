@@ -7,9 +7,8 @@ import pytest
 
 from bindmgr.appdir import load_app, read_layout, resolve_app_dir
 from bindmgr.errors import EncodingError, InputError
-from bindmgr.inifile import IniFile
 from bindmgr.model import Location, Proto
-from tests.sample import copy_sample
+from tests.sample import copy_sample, read_ini
 
 LAYOUT = read_layout()
 
@@ -20,7 +19,7 @@ def app(tmp_path: Path) -> Path:
 
 
 def edit(path: Path, section: str, key: str, value: str) -> None:
-    ini = IniFile.read(path)
+    ini = read_ini(path)
     ini.set(section, key, value)
     path.write_bytes(ini.to_bytes())
 

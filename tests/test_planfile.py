@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bindmgr import __version__
-from bindmgr.checkfile import check_to_dict, dumps_check, loads_check, sort_results
+from bindmgr.checkfile import check_to_dict, dumps_check, loads_check
 from bindmgr.errors import InputError
 from bindmgr.model import (
     Action,
@@ -28,6 +28,7 @@ from bindmgr.model import (
     ProbeStatus,
     Proto,
     Slot,
+    sort_results,
 )
 from bindmgr.planfile import SavedPlan, dumps_plan, loads_plan, plan_to_dict
 from tests import report_samples as samples

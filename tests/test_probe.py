@@ -17,8 +17,8 @@ import pytest
 
 from bindmgr import hostinfo
 from bindmgr.errors import ResourceError, UsageError
-from bindmgr.hostinfo import HostAddresses, ListeningSocket
-from bindmgr.model import ProbeStatus, Proto
+from bindmgr.hostinfo import HostAddresses
+from bindmgr.model import ListeningSocket, ProbeStatus, Proto
 from bindmgr.probe import bind_batch, bind_specs, check, run_check
 from tests.probe_support import (
     absent_testnet,

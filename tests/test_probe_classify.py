@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 
 from bindmgr.hostinfo import ListeningSocket
 from bindmgr.model import Holder, ProbeResult, ProbeStatus, Proto
-from bindmgr.probe import BOUND, ERRNO_STATUS, MDAEMON_PROCESSES, ListenerIndex, classify
 from bindmgr.probetext import event_text
-from bindmgr.verdict import Results
+from bindmgr.verdict import BOUND, ERRNO_STATUS, MDAEMON_PROCESSES, ListenerIndex, Results, classify
 from tests.probe_support import ip, tcp, udp
 
 EMPTY = ListenerIndex(())

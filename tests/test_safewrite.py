@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from bindmgr.errors import StalePlanError, WriteError
+from bindmgr.model import sha256_bytes
 from bindmgr.safewrite import (
     file_sha256,
     leftover_temps,
     remove_file,
     replace_file,
-    sha256_bytes,
     temp_name,
 )
 from tests.safety_support import (
