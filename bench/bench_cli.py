@@ -27,7 +27,7 @@ from configobj import ConfigObj
 from genapp import bound_ip, make_mixed_domains_file
 
 from bindmgr import cli
-from bindmgr.inifile import IniFile
+from bindmgr.ini.file import IniFile
 from bindmgr.layout import templates_dir
 
 ROOT = Path(__file__).resolve().parent.parent

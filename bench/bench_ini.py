@@ -18,7 +18,7 @@ from pathlib import Path
 from configobj import ConfigObj
 from genapp import DOMAIN_KEYS, domain_name, make_domains_file
 
-from bindmgr.inifile import IniFile
+from bindmgr.ini.file import IniFile
 
 
 def median_seconds(run: Callable[[], object], runs: int) -> float:

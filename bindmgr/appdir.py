@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bindmgr.errors import BindmgrError, InputError, LayoutError
-from bindmgr.inifile import IniFile
+from bindmgr.ini.file import IniFile
 from bindmgr.layout import Layout, default_layout_path, parse_layout
 from bindmgr.mdaemon import ConfigView, read_config
 from bindmgr.model import InputFile, Problem

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from validate import ValidateError, Validator, VdtValueError
 
 from bindmgr.errors import InputError
-from bindmgr.inicodec import folded
-from bindmgr.inifile import IniFile
+from bindmgr.ini.codec import folded
+from bindmgr.ini.file import IniFile
 from bindmgr.layout import Layout
 from bindmgr.model import (
     Action,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bindmgr.errors import WriteError
-from bindmgr.inicodec import content, decode, fold, split_lines
-from bindmgr.inifile import IniFile
+from bindmgr.ini.codec import content, decode, fold, split_lines
+from bindmgr.ini.file import IniFile
 from bindmgr.model import Action, Change
 
 

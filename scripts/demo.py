@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bindmgr.inifile import IniFile
+from bindmgr.ini.file import IniFile
 from bindmgr.layout import default_layout_path, templates_dir
 
 IPS = ["--domain", "example.com", "--ip", "127.0.0.1", "--ip", "127.0.0.2", "--ip", "127.0.0.3"]

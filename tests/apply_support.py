@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bindmgr.appdir import read_layout
 from bindmgr.cli import main
-from bindmgr.inifile import IniFile
+from bindmgr.ini.file import IniFile
 from bindmgr.safewrite import TEMP_MARK, TEMP_SUFFIX
 from tests.safety_support import env as child_env
 

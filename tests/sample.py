@@ -7,7 +7,7 @@ import shutil
 import socket
 from pathlib import Path
 
-from bindmgr.inifile import IniFile
+from bindmgr.ini.file import IniFile
 from bindmgr.layout import default_layout_path, templates_dir
 
 SAMPLE = templates_dir() / "MDaemon"

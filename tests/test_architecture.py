@@ -1,103 +1,215 @@
-"""The architecture stays visible: a pure core, thin edges, one-way imports, small modules."""
+"""The architecture stays visible: stages in folders, imports that follow the flow, small modules.
+
+A module's rules come from where it is saved:
+
+- `model` and `errors` import nothing of bindmgr;
+- `ini/`, the lossless INI library, imports only those;
+- a stage (`read/`, `plan/`, `check/`, `apply/`) imports the base, `ini/` and earlier stages;
+- `report/` and `formats/` render and encode: they import pure modules only, never an edge;
+- only `commands/` and `cli` compose; `cli` is the top, `console` is the terminal edge;
+- the PURE modules take values or bytes and return values or bytes: they import no socket,
+  process, terminal or event-loop module, and only other pure modules.
+"""
+
+from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "bindmgr"
-BASE = {"errors", "model", "__init__"}
-# Values or bytes in, values or bytes out: no sockets, processes, terminals or event loops.
-PURE = {
-    "inicodec",
-    "iniblock",
-    "inifile",
-    "layout",
-    "names",
-    "desired",
-    "simulate",
-    "plan",
-    "jsondoc",
-    "checkfile",
-    "planfile",
-    "report_common",
-    "report_text",
-    "report_markdown",
-    "report",
-    "verify",
-    "mdaemon",
-    "inspection",
-    "bindings",
-    "probetext",
-    "verdict",
-}
-# The named places that touch the host: files, sockets, processes, the terminal.
-EDGES = {
-    "hostinfo",
-    "probe",
-    "faultpoint",
-    "safewrite",
-    "lock",
-    "backup",
-    "transaction",
-    "restart",
-    "appdir",
-    "console",
-}
-COMPOSE = {"commands": 1, "applying": 2, "cli": 3, "__main__": 4}
-IO_MODULES = {"socket", "psutil", "netifaces", "asyncio", "subprocess", "select", "signal"}
+
+BASE = frozenset({"model", "errors", "__init__"})
+# The flow, in order: a room may import the rooms before it (and itself), never one after it.
+STAGES = ("ini", "read", "plan", "check", "apply")
+RENDER = frozenset({"report", "formats"})
+TOP = {"console": 0, "commands": 1, "cli": 2, "__main__": 3}
+# Values or bytes in, values or bytes out, whatever folder they sit in.
+PURE_ROOMS = frozenset({"ini", "plan", "report", "formats"})
+PURE_MODULES = frozenset(
+    {
+        "read.layout",
+        "read.config",
+        "check.verdict",
+        "check.hints",
+        "apply.edit",
+        "apply.proof",
+    }
+)
+IO_MODULES = frozenset(
+    {"socket", "psutil", "netifaces", "asyncio", "subprocess", "select", "signal", "ssl"}
+)
 
 
-def _imports(name: str) -> tuple[set[str], set[str]]:
-    tree = ast.parse((PACKAGE / f"{name}.py").read_text(encoding="utf-8"))
+def module_names() -> list[str]:
+    names = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__" and len(parts) > 1:
+            parts = (*parts[:-1], "__init__")
+        names.append(".".join(parts))
+    return names
+
+
+MODULES = module_names()
+
+
+# Modules still flat while the stages move into folders: old name -> their place.
+MOVING = {
+    "layout": "read.layout",
+    "mdaemon": "read.config",
+    "appdir": "read.appdir",
+    "desired": "plan.desired",
+    "bindings": "plan.bindings",
+    "names": "plan.names",
+    "plan": "plan.planner",
+    "simulate": "plan.simulate",
+    "hostinfo": "check.host",
+    "probe": "check.probe",
+    "verdict": "check.verdict",
+    "probetext": "check.hints",
+    "verify": "apply.proof",
+    "transaction": "apply.transaction",
+    "backup": "apply.backup",
+    "lock": "apply.lock",
+    "safewrite": "apply.safewrite",
+    "restart": "apply.restart",
+    "faultpoint": "apply.faultpoint",
+    "report_common": "report.wording",
+    "report_text": "report.text",
+    "report_markdown": "report.markdown",
+    "inspection": "report.inspection",
+    "report": "report.face",
+    "jsondoc": "formats.jsondoc",
+    "planfile": "formats.plan",
+    "checkfile": "formats.check",
+    "commands": "commands.inputs",
+    "applying": "commands.apply",
+}
+
+
+def room(module: str) -> str:
+    return MOVING.get(module, module).split(".", 1)[0]
+
+
+def is_pure(module: str) -> bool:
+    module = MOVING.get(module, module)
+    return room(module) in PURE_ROOMS or module in PURE_MODULES or module in BASE
+
+
+def imports_of(source: str, known: Iterable[str]) -> tuple[set[str], set[str]]:
+    """(bindmgr modules imported, other top-level packages imported) by `source`."""
+    known = set(known)
     internal: set[str] = set()
     external: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "bindmgr":
-                internal |= {a.name for a in node.names if a.name != "__version__"}
-            elif node.module.startswith("bindmgr."):
-                internal.add(node.module.split(".")[1])
+            if node.module == "bindmgr" or node.module.startswith("bindmgr."):
+                base = node.module.removeprefix("bindmgr").lstrip(".")
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}" if base else alias.name
+                    if sub in known:
+                        internal.add(sub)
+                    elif base:
+                        internal.add(base if base in known else f"{base}.__init__")
+                    elif alias.name != "__version__":
+                        internal.add(alias.name)
             else:
                 external.add(node.module.split(".")[0])
         elif isinstance(node, ast.Import):
-            external |= {a.name.split(".")[0] for a in node.names}
+            for alias in node.names:
+                if alias.name.startswith("bindmgr."):
+                    internal.add(alias.name.removeprefix("bindmgr."))
+                else:
+                    external.add(alias.name.split(".")[0])
     return internal, external
 
 
-MODULES = sorted(p.stem for p in PACKAGE.glob("*.py"))
+def allowed(importer: str, imported: str) -> bool:
+    """May `importer` import `imported`? (the folder rules above)"""
+    src, dst = room(importer), room(imported)
+    if importer in BASE or (is_pure(importer) and not is_pure(imported)):
+        return False
+    if dst in BASE or imported in BASE or src == dst:
+        return True
+    if src in STAGES:
+        return dst in STAGES and STAGES.index(dst) < STAGES.index(src)
+    if src in RENDER:
+        return dst in RENDER or dst in STAGES
+    if src in TOP:
+        return dst not in TOP or TOP[dst] < TOP[src]
+    return False
 
 
-def test_every_module_has_a_place() -> None:
-    placed = BASE | PURE | EDGES | set(COMPOSE)
-    assert set(MODULES) == placed
+def violations(graph: Mapping[str, tuple[set[str], set[str]]]) -> list[str]:
+    """Every broken rule in an import graph {module: (bindmgr imports, external imports)}."""
+    found = []
+    for module, (internal, external) in sorted(graph.items()):
+        for imported in sorted(internal):
+            if not allowed(module, imported):
+                found.append(f"{module} imports {imported}")
+        if is_pure(module):
+            for name in sorted(external & IO_MODULES):
+                found.append(f"{module} is pure but imports {name}")
+    return found
 
 
-@pytest.mark.parametrize("name", MODULES)
-def test_imports_flow_one_way(name: str) -> None:
-    internal, external = _imports(name)
-    if name in BASE:
-        assert internal == set()
-    elif name in PURE:
-        assert internal <= BASE | PURE, internal - BASE - PURE
-        assert not external & IO_MODULES, external & IO_MODULES
-    elif name in EDGES:
-        assert internal <= BASE | PURE | EDGES, internal - BASE - PURE - EDGES
-    else:
-        rank = COMPOSE[name]
-        later = {m for m, r in COMPOSE.items() if r >= rank}
-        assert not internal & later, internal & later
+def graph() -> dict[str, tuple[set[str], set[str]]]:
+    return {
+        name: imports_of((PACKAGE / f"{name.replace('.', '/')}.py").read_text("utf-8"), MODULES)
+        for name in MODULES
+    }
+
+
+def test_every_module_is_in_a_known_room() -> None:
+    rooms = set(STAGES) | RENDER | set(TOP) | BASE
+    assert {room(m) for m in MODULES} <= rooms, {room(m) for m in MODULES} - rooms
+
+
+def test_imports_follow_the_folder_rules() -> None:
+    assert violations(graph()) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "imports", "external"),
+    [
+        ("model", {"errors"}, set()),  # the base imports nothing of bindmgr
+        ("ini.codec", {"read.layout"}, set()),  # ini/ knows nothing of MDaemon
+        ("read.config", {"plan.planner"}, set()),  # a stage never imports a later one
+        ("check.verdict", {"check.host"}, set()),  # a pure module imports no edge
+        ("plan.planner", set(), {"socket"}),  # nor a socket
+        ("report.text", {"apply.transaction"}, set()),  # renderers import no edge
+        ("apply.transaction", {"commands.apply"}, set()),  # only commands compose
+        ("commands.plan", {"cli"}, set()),  # and cli sits on top of them
+    ],
+)
+def test_the_rules_catch_a_wrong_import(module: str, imports: set[str], external: set[str]) -> None:
+    assert violations({module: (imports, external)}) != []
+
+
+def test_the_rules_let_the_flow_through() -> None:
+    flow = {
+        "ini.file": ({"ini.codec", "errors", "model"}, set()),
+        "read.appdir": ({"ini.file", "read.config"}, set()),
+        "apply.restart": ({"check.host"}, {"time"}),
+        "formats.plan": ({"formats.check", "plan.desired"}, {"json"}),
+        "commands.apply": ({"apply.transaction", "report.text", "console"}, set()),
+        "cli": ({"commands.plan", "console"}, {"argparse"}),
+    }
+    assert violations(flow) == []
 
 
 def test_no_import_cycles() -> None:
-    graph = {name: _imports(name)[0] & set(MODULES) for name in MODULES}
+    edges = {name: imports & set(MODULES) for name, (imports, _) in graph().items()}
     done: set[str] = set()
 
     def visit(node: str, path: tuple[str, ...]) -> None:
         assert node not in path, " -> ".join((*path, node))
         if node in done:
             return
-        for nxt in graph[node]:
+        for nxt in edges[node]:
             visit(nxt, (*path, node))
         done.add(node)
 
@@ -105,9 +217,15 @@ def test_no_import_cycles() -> None:
         visit(name, ())
 
 
+def test_package_faces_are_empty() -> None:
+    """No re-exports: one import path per name, and nothing loaded that a command does not use."""
+    for init in PACKAGE.glob("*/__init__.py"):
+        assert init.read_text("utf-8").strip() == "", f"{init} must stay empty"
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_modules_stay_small_and_say_what_they_do(name: str) -> None:
-    source = (PACKAGE / f"{name}.py").read_text(encoding="utf-8")
+    source = (PACKAGE / f"{name.replace('.', '/')}.py").read_text(encoding="utf-8")
     assert len(source.splitlines()) <= 420
-    if name not in {"__main__"}:
+    if name not in {"__main__"} and not name.endswith(".__init__"):
         assert ast.get_docstring(ast.parse(source)), f"{name} needs a docstring with its contract"

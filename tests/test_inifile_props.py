@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bindmgr.errors import EncodingError, ValueRefused
-from bindmgr.inifile import IniFile
+from bindmgr.ini.file import IniFile
 
 BLANKS = " \t\v"
 _UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}

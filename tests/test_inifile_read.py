@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bindmgr.errors import EncodingError
-from bindmgr.inifile import IniFile
+from bindmgr.ini.file import IniFile
 from tests.sample import read_ini
 
 DATA = Path(__file__).parent / "data" / "ini" / "read"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bindmgr.errors import ValueRefused
-from bindmgr.inifile import IniFile
+from bindmgr.ini.file import IniFile
 
 DATA = Path(__file__).parent / "data" / "ini" / "edit"
 

@@ -9,8 +9,8 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from bindmgr.iniblock import Block
-from bindmgr.inicodec import (
+from bindmgr.ini.block import Block
+from bindmgr.ini.codec import (
     BLANKS,
     Decoded,
     check_write,

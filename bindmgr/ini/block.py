@@ -1,12 +1,12 @@
 """One section of an INI file as text: its lines, split on demand, and its key index.
 
-`Block` is `inifile`'s building block: reads come from `entries()` (one regex pass for a plain
+`Block` is `ini.file`'s building block: reads come from `entries()` (one regex pass for a plain
 section), line numbers and edits from `keys()` (line by line). No I/O; no knowledge of files.
 """
 
 from __future__ import annotations
 
-from bindmgr.inicodec import BLANKS, first_line, fold, plain_entries, split_lines
+from bindmgr.ini.codec import BLANKS, first_line, fold, plain_entries, split_lines
 
 _TRIM = BLANKS + "\r\n"
 
