@@ -28,7 +28,7 @@ from genapp import bound_ip, make_mixed_domains_file
 
 from bindmgr import cli
 from bindmgr.ini.file import IniFile
-from bindmgr.layout import templates_dir
+from bindmgr.read.layout import templates_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "example.com"

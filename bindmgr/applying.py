@@ -12,7 +12,6 @@ from pathlib import Path
 
 from bindmgr import backup as backups
 from bindmgr import transaction
-from bindmgr.appdir import App, resolve_app_dir
 from bindmgr.commands import (
     desired_from_args,
     open_app,
@@ -29,9 +28,10 @@ from bindmgr.errors import (
     StalePlanError,
     UsageError,
 )
-from bindmgr.mdaemon import apply_changes
 from bindmgr.model import Change, Plan, ProbeStatus, sha256_bytes
 from bindmgr.plan import make_plan
+from bindmgr.read.appdir import App, resolve_app_dir
+from bindmgr.read.config import apply_changes
 from bindmgr.report_text import render_check_text, render_plan_text
 from bindmgr.restart import drop_semaphore, wait_for_restart
 from bindmgr.verify import verify_edit

@@ -12,7 +12,6 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bindmgr.appdir import App, load_app, read_layout, read_text, resolve_app_dir
 from bindmgr.checkfile import dumps_check
 from bindmgr.console import Console
 from bindmgr.desired import parse_desired
@@ -20,6 +19,7 @@ from bindmgr.errors import ExitCode, UsageError
 from bindmgr.inspection import inspect, render_json, render_text
 from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, Plan, ProbeResult
 from bindmgr.plan import make_plan
+from bindmgr.read.appdir import App, load_app, read_layout, read_text, resolve_app_dir
 from bindmgr.report_text import render_check_text, render_plan_text
 from bindmgr.safewrite import replace_file
 

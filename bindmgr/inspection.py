@@ -9,8 +9,8 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bindmgr.mdaemon import KeyPresence
 from bindmgr.model import Config, Domain, IPAddress
+from bindmgr.read.config import KeyPresence
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from bindmgr.ini.file import IniFile
-from bindmgr.layout import default_layout_path, templates_dir
+from bindmgr.read.layout import default_layout_path, templates_dir
 
 IPS = ["--domain", "example.com", "--ip", "127.0.0.1", "--ip", "127.0.0.2", "--ip", "127.0.0.3"]
 BINDMGR = str(Path(sys.executable).with_name("bindmgr"))

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bindmgr.appdir import read_layout
 from bindmgr.cli import main
 from bindmgr.ini.file import IniFile
+from bindmgr.read.appdir import read_layout
 from bindmgr.safewrite import TEMP_MARK, TEMP_SUFFIX
 from tests.safety_support import env as child_env
 

@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 from bindmgr.ini.file import IniFile
-from bindmgr.layout import default_layout_path, templates_dir
+from bindmgr.read.layout import default_layout_path, templates_dir
 
 SAMPLE = templates_dir() / "MDaemon"
 PORT_KEYS = (

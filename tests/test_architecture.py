@@ -58,9 +58,6 @@ MODULES = module_names()
 
 # Modules still flat while the stages move into folders: old name -> their place.
 MOVING = {
-    "layout": "read.layout",
-    "mdaemon": "read.config",
-    "appdir": "read.appdir",
     "desired": "plan.desired",
     "bindings": "plan.bindings",
     "names": "plan.names",

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.appdir import read_layout
 from bindmgr.errors import LayoutError
-from bindmgr.layout import default_layout_path, parse_layout
 from bindmgr.model import DomainKeys, Proto
+from bindmgr.read.appdir import read_layout
+from bindmgr.read.layout import default_layout_path, parse_layout
 
 BASE = default_layout_path().read_text(encoding="utf-8")
 SEED_PORTS = {

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.appdir import load_app, read_layout, resolve_app_dir
 from bindmgr.errors import EncodingError, InputError
 from bindmgr.model import Location, Proto
+from bindmgr.read.appdir import load_app, read_layout, resolve_app_dir
 from tests.sample import copy_sample, read_ini
 
 LAYOUT = read_layout()

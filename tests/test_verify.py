@@ -3,8 +3,8 @@
 import pytest
 
 from bindmgr.errors import WriteError
-from bindmgr.mdaemon import apply_changes
 from bindmgr.model import Action, Change
+from bindmgr.read.config import apply_changes
 from bindmgr.verify import verify_edit
 
 OLD = (

@@ -15,7 +15,6 @@ from validate import ValidateError, Validator, VdtValueError
 from bindmgr.errors import InputError
 from bindmgr.ini.codec import folded
 from bindmgr.ini.file import IniFile
-from bindmgr.layout import Layout
 from bindmgr.model import (
     Action,
     Change,
@@ -26,6 +25,7 @@ from bindmgr.model import (
     Listener,
     Location,
 )
+from bindmgr.read.layout import Layout
 
 
 def _ipv4(value: object) -> ipaddress.IPv4Address | None:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from bindmgr.errors import BindmgrError, InputError, LayoutError
 from bindmgr.ini.file import IniFile
-from bindmgr.layout import Layout, default_layout_path, parse_layout
-from bindmgr.mdaemon import ConfigView, read_config
 from bindmgr.model import InputFile, Problem
+from bindmgr.read.config import ConfigView, read_config
+from bindmgr.read.layout import Layout, default_layout_path, parse_layout
 
 WINDOWS_DEFAULT = r"C:\MDaemon\App"
 ENV_VAR = "MDAEMON_APP"

@@ -122,9 +122,9 @@ def templates_dir() -> Path:
 
     Found from this file's path (what importlib.resources returns for a package on disk,
     without importing it at every start)."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "templates"
-    return packaged if packaged.is_dir() else here.parent / "templates"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "templates"
+    return packaged if packaged.is_dir() else package.parent / "templates"
 
 
 def default_layout_path() -> Path:
