@@ -29,7 +29,7 @@ from bindmgr.errors import (
     UsageError,
 )
 from bindmgr.model import Change, Plan, ProbeStatus, sha256_bytes
-from bindmgr.plan import make_plan
+from bindmgr.plan.planner import make_plan
 from bindmgr.read.appdir import App, resolve_app_dir
 from bindmgr.read.config import apply_changes
 from bindmgr.report_text import render_check_text, render_plan_text

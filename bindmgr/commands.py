@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from bindmgr.checkfile import dumps_check
 from bindmgr.console import Console
-from bindmgr.desired import parse_desired
 from bindmgr.errors import ExitCode, UsageError
 from bindmgr.inspection import inspect, render_json, render_text
 from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, Plan, ProbeResult
-from bindmgr.plan import make_plan
+from bindmgr.plan.desired import parse_desired
+from bindmgr.plan.planner import make_plan
 from bindmgr.read.appdir import App, load_app, read_layout, read_text, resolve_app_dir
 from bindmgr.report_text import render_check_text, render_plan_text
 from bindmgr.safewrite import replace_file
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 def read_bindings(path: Path) -> Desired:
     """The desired state from a bindings file."""
-    from bindmgr.bindings import parse_bindings  # noqa: PLC0415 (lazy, see the imports)
+    from bindmgr.plan.bindings import parse_bindings  # noqa: PLC0415 (lazy, see the imports)
 
     text = read_text(path, "the bindings file", hint="pass an existing UTF-8 file with --bindings")
     return parse_bindings(text, str(path))

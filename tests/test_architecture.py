@@ -58,10 +58,6 @@ MODULES = module_names()
 
 # Modules still flat while the stages move into folders: old name -> their place.
 MOVING = {
-    "desired": "plan.desired",
-    "bindings": "plan.bindings",
-    "names": "plan.names",
-    "plan": "plan.planner",
     "simulate": "plan.simulate",
     "hostinfo": "check.host",
     "probe": "check.probe",

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.bindings import EXAMPLE, parse_bindings
 from bindmgr.commands import read_bindings
 from bindmgr.errors import InputError, PlanError
 from bindmgr.model import Slot
+from bindmgr.plan.bindings import EXAMPLE, parse_bindings
 
 
 def test_example_parses() -> None:

@@ -20,7 +20,8 @@ from bindmgr.model import (
     Plan,
     Slot,
 )
-from bindmgr.plan import make_plan, parse_desired, simulate
+from bindmgr.plan.desired import parse_desired
+from bindmgr.plan.planner import make_plan
 from tests.plan_support import (
     DEFAULT_KEYS,
     DOMAIN_KEYS,
@@ -30,6 +31,7 @@ from tests.plan_support import (
     section_changes,
     sets,
 )
+from tests.simulate import simulate
 
 INI, DAT = "MDaemon.ini", "Domains.dat"
 A, B, C, D, E = (f"127.0.0.{i}" for i in range(1, 6))

@@ -6,11 +6,10 @@ from ipaddress import IPv4Address, IPv6Address
 
 import pytest
 
-from bindmgr.desired import validate_desired
 from bindmgr.errors import PlanError
 from bindmgr.model import Desired, Slot
-from bindmgr.names import check_dns_name, compile_pattern
-from bindmgr.plan import parse_desired, parse_slot
+from bindmgr.plan.desired import parse_desired, parse_slot, validate_desired
+from bindmgr.plan.names import check_dns_name, compile_pattern
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bindmgr.model import Action, Config, Desired, Domain, Slot
-from bindmgr.names import compile_pattern
-from bindmgr.plan import make_plan, simulate
+from bindmgr.plan.names import compile_pattern
+from bindmgr.plan.planner import make_plan
 from tests.plan_support import DEFAULT_KEYS, DOMAIN_KEYS
+from tests.simulate import simulate
 
 V4 = [IPv4Address(f"127.0.0.{i}") for i in range(1, 8)]
 V6 = [IPv6Address(f"2001:db8::{i}") for i in range(1, 5)]

@@ -1,7 +1,7 @@
 """Apply a plan's changes to `Config` values in memory: what the config reads back after the writes.
 
-Pure: no files. Used to preview a plan and by the idempotence tests ("plan, apply, plan again =
-no changes"). It understands only the keys the layout names and the values the planner writes.
+A model of the writer, for planner tests that build `Config` values by hand. It understands
+only the keys the layout names and the values the planner writes.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from __future__ import annotations
 from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_values
 from validate import ValidateError, Validator, VdtValueError
 
-from bindmgr.desired import SLOT_SYNTAX, parse_desired, parse_slot
 from bindmgr.errors import InputError, PlanError
 from bindmgr.model import DEFAULT_PATTERN, Desired
+from bindmgr.plan.desired import SLOT_SYNTAX, parse_desired, parse_slot
 
 BINDINGS_SPEC = f"""
 domain = string(min=1)

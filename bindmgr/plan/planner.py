@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
-from bindmgr.desired import parse_desired, parse_slot, validate_desired
 from bindmgr.errors import LayoutError, PlanError
 from bindmgr.model import (
     Action,
@@ -25,10 +24,8 @@ from bindmgr.model import (
     Plan,
     Slot,
 )
-from bindmgr.names import FIRST_N, NamePattern
-from bindmgr.simulate import simulate
-
-__all__ = ["make_plan", "parse_desired", "parse_slot", "simulate"]
+from bindmgr.plan.desired import validate_desired
+from bindmgr.plan.names import FIRST_N, NamePattern
 
 LOGIN_NOTE = (
     "Users must log in with their full e-mail address (user@{domain}): on an IP shared by "

@@ -12,7 +12,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address
 
 from bindmgr.errors import PlanError
 from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, Slot
-from bindmgr.names import NamePattern, check_dns_name, compile_pattern
+from bindmgr.plan.names import NamePattern, check_dns_name, compile_pattern
 
 SLOT_SYNTAX = "IP or IPv4+IPv6, e.g. 10.0.0.2 or 10.0.0.2+2001:db8::2"
 _THIS_NETWORK = IPv4Network("0.0.0.0/8")
