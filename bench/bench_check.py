@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bindmgr import hostinfo  # noqa: E402 (after the path fix above)
-from bindmgr.hostinfo import HostAddresses  # noqa: E402
+from bindmgr.check import hostinfo  # noqa: E402 (after the path fix above)
+from bindmgr.check.hostinfo import HostAddresses  # noqa: E402
+from bindmgr.check.probe import run_check  # noqa: E402
 from bindmgr.model import Listener, Proto  # noqa: E402
-from bindmgr.probe import run_check  # noqa: E402
 
 SIZES = (1, 16, 64, 256)
 TCP_PORTS = (25, 110, 143, 366, 465, 587, 993, 995, 3000, 80, 443, 1000)
@@ -120,9 +120,9 @@ def command(cmd: Sequence[str], env: dict[str, str], expect: int | None) -> Call
 SCRIPT = """
 import sys
 from ipaddress import ip_address
-from bindmgr import hostinfo
+from bindmgr.check import hostinfo
 from bindmgr.model import Listener, Proto
-from bindmgr.probe import run_check
+from bindmgr.check.probe import run_check
 offset, tcp_ports, udp_ports, *ips = sys.argv[1:]
 pairs = [Listener(p, p, int(p) + int(offset)) for p in tcp_ports.split(",")]
 pairs += [Listener(p, p, int(p) + int(offset), Proto.UDP) for p in udp_ports.split(",")]
@@ -258,7 +258,7 @@ def breakdown(runs: int, tmp: Path, env: dict[str, str]) -> list[str]:
 
     ips = addresses(256)
     app = tmp / "MDaemon" / "App"
-    imports = "import bindmgr.cli, bindmgr.probe, bindmgr.hostinfo"
+    imports = "import bindmgr.cli, bindmgr.check.probe, bindmgr.check.hostinfo"
     start_ms, import_ms = (
         statistics.median(t) * 1e3
         for t in interleaved(

@@ -94,7 +94,7 @@ def cmd_inspect(args: argparse.Namespace, console: Console) -> ExitCode:
     # hostinfo (netifaces, psutil) and probe (asyncio) are imported where they are used:
     # `plan` without --check needs neither, and loading them at start-up costs it tens of
     # milliseconds (bench/bench_cli.py, docs/performance.md).
-    from bindmgr import hostinfo  # noqa: PLC0415 (lazy on purpose)
+    from bindmgr.check import hostinfo  # noqa: PLC0415 (lazy on purpose)
 
     app = open_app(args, console)
     host = hostinfo.host_addresses()
@@ -114,7 +114,7 @@ def cmd_inspect(args: argparse.Namespace, console: Console) -> ExitCode:
 def run_checks(
     ips: Sequence[IPAddress], app: App, args: argparse.Namespace, console: Console
 ) -> tuple[ProbeResult, ...]:
-    from bindmgr import hostinfo, probe  # noqa: PLC0415 (lazy, see cmd_inspect)
+    from bindmgr.check import hostinfo, probe  # noqa: PLC0415 (lazy, see cmd_inspect)
 
     listeners = app.view.config.listeners
     return probe.run_check(

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bindmgr import hostinfo
+from bindmgr.check import hostinfo
 from bindmgr.errors import BindmgrError, InputError
 from bindmgr.model import IPAddress, Listener, ListeningSocket, Proto
 

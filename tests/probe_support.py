@@ -11,9 +11,9 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 
 import psutil
 
-from bindmgr import hostinfo
+from bindmgr.check import hostinfo
+from bindmgr.check.probe import run_check
 from bindmgr.model import IPAddress, Listener, ProbeResult, Proto
-from bindmgr.probe import run_check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

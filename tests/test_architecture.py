@@ -59,10 +59,6 @@ MODULES = module_names()
 # Modules still flat while the stages move into folders: old name -> their place.
 MOVING = {
     "simulate": "plan.simulate",
-    "hostinfo": "check.host",
-    "probe": "check.probe",
-    "verdict": "check.verdict",
-    "probetext": "check.hints",
     "verify": "apply.proof",
     "transaction": "apply.transaction",
     "backup": "apply.backup",

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import netifaces
 import psutil
 
-from bindmgr import hostinfo
-from bindmgr.hostinfo import HostAddresses, ListeningSocket, parse_interfaces, parse_ip
+from bindmgr.check import hostinfo
+from bindmgr.check.hostinfo import HostAddresses, ListeningSocket, parse_interfaces, parse_ip
 from bindmgr.model import Proto
 from tests.probe_support import absent_testnet, listener_socket, port_of
 

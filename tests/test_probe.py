@@ -15,11 +15,11 @@ from ipaddress import IPv4Address, IPv4Network
 import psutil
 import pytest
 
-from bindmgr import hostinfo
+from bindmgr.check import hostinfo
+from bindmgr.check.hostinfo import HostAddresses
+from bindmgr.check.probe import bind_batch, bind_specs, check, run_check
 from bindmgr.errors import ResourceError, UsageError
-from bindmgr.hostinfo import HostAddresses
 from bindmgr.model import ListeningSocket, ProbeStatus, Proto
-from bindmgr.probe import bind_batch, bind_specs, check, run_check
 from tests.probe_support import (
     absent_testnet,
     check_real,

@@ -32,7 +32,8 @@ from tests.probe_support import (
 PRELUDE = """
 import json, os, socket, sys
 from ipaddress import ip_address
-from bindmgr import hostinfo, probe
+from bindmgr.check import hostinfo
+from bindmgr.check import probe
 from bindmgr.errors import ResourceError
 from bindmgr.model import Listener, Proto
 

@@ -8,10 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bindmgr.hostinfo import ListeningSocket
+from bindmgr.check.hints import event_text
+from bindmgr.check.hostinfo import ListeningSocket
+from bindmgr.check.verdict import (
+    BOUND,
+    ERRNO_STATUS,
+    MDAEMON_PROCESSES,
+    ListenerIndex,
+    Results,
+    classify,
+)
 from bindmgr.model import Holder, ProbeResult, ProbeStatus, Proto
-from bindmgr.probetext import event_text
-from bindmgr.verdict import BOUND, ERRNO_STATUS, MDAEMON_PROCESSES, ListenerIndex, Results, classify
 from tests.probe_support import ip, tcp, udp
 
 EMPTY = ListenerIndex(())

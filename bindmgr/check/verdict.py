@@ -1,7 +1,7 @@
 """What a bind outcome means: the errno table, the listener-table index, classify().
 
 Pure functions of one bind's outcome, the host's addresses and the listener table; no sockets,
-no I/O. `probe` binds and calls these; `probetext` words the events and hints.
+no I/O. `probe` binds and calls these; `hints` words the events and hints.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Final, TypeVar
 
+from bindmgr.check.hints import event_text, hint_text
 from bindmgr.model import (
     Holder,
     IPAddress,
@@ -20,7 +21,6 @@ from bindmgr.model import (
     ProbeStatus,
     Proto,
 )
-from bindmgr.probetext import event_text, hint_text
 
 __all__ = [
     "BOUND",

@@ -17,10 +17,10 @@ from collections.abc import Callable, Collection, Sequence
 from itertools import chain
 from typing import Final
 
+from bindmgr.check.hostinfo import HostAddresses
+from bindmgr.check.verdict import BOUND, RESOURCE_ERRNOS, ListenerIndex, Outcome, Results
 from bindmgr.errors import ResourceError, UsageError
-from bindmgr.hostinfo import HostAddresses
 from bindmgr.model import IPAddress, Listener, ListeningSocket, ProbeResult, Proto
-from bindmgr.verdict import BOUND, RESOURCE_ERRNOS, ListenerIndex, Outcome, Results
 
 # Socket options, per platform (see docs/check.md, "No false ok"):
 # - POSIX TCP: SO_REUSEADDR=1, as servers set it. On Linux it only lets the bind pass over

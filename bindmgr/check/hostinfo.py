@@ -15,9 +15,9 @@ from typing import Any, NamedTuple
 import netifaces
 import psutil
 
+from bindmgr.check.verdict import RESOURCE_ERRNOS
 from bindmgr.errors import ResourceError
 from bindmgr.model import IPAddress, ListeningSocket, Proto
-from bindmgr.verdict import RESOURCE_ERRNOS
 
 
 def parse_ip(text: str) -> IPAddress:
