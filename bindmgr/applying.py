@@ -10,8 +10,10 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bindmgr import backup as backups
-from bindmgr import transaction
+from bindmgr.apply import backup as backups
+from bindmgr.apply import transaction
+from bindmgr.apply.proof import verify_edit
+from bindmgr.apply.restart import drop_semaphore, wait_for_restart
 from bindmgr.commands import (
     desired_from_args,
     open_app,
@@ -31,10 +33,8 @@ from bindmgr.errors import (
 from bindmgr.model import Change, Plan, ProbeStatus, sha256_bytes
 from bindmgr.plan.planner import make_plan
 from bindmgr.read.appdir import App, resolve_app_dir
-from bindmgr.read.config import apply_changes
+from bindmgr.apply.edit import apply_changes
 from bindmgr.report_text import render_check_text, render_plan_text
-from bindmgr.restart import drop_semaphore, wait_for_restart
-from bindmgr.verify import verify_edit
 
 
 def stale_details(plan: Plan, app: App) -> list[str]:

@@ -12,6 +12,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bindmgr.apply.safewrite import replace_file
 from bindmgr.checkfile import dumps_check
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
@@ -21,7 +22,6 @@ from bindmgr.plan.desired import parse_desired
 from bindmgr.plan.planner import make_plan
 from bindmgr.read.appdir import App, load_app, read_layout, read_text, resolve_app_dir
 from bindmgr.report_text import render_check_text, render_plan_text
-from bindmgr.safewrite import replace_file
 
 if TYPE_CHECKING:
     from bindmgr.planfile import SavedPlan

@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bindmgr.apply.safewrite import TEMP_MARK, TEMP_SUFFIX
 from bindmgr.cli import main
 from bindmgr.ini.file import IniFile
 from bindmgr.read.appdir import read_layout
-from bindmgr.safewrite import TEMP_MARK, TEMP_SUFFIX
 from tests.safety_support import env as child_env
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -97,7 +97,9 @@ def read_only_bind(src: Path, where: Path) -> Iterator[Path]:
 AS_NOBODY = """
 import json, os, sys
 from pathlib import Path
-from bindmgr import safewrite, transaction, errors
+from bindmgr import errors
+from bindmgr.apply import safewrite
+from bindmgr.apply import transaction
 os.setgroups([])
 os.setgid({uid}); os.setuid({uid})
 try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.backup import WRITTEN, list_backups
+from bindmgr.apply.backup import WRITTEN, list_backups
 from tests.apply_support import FILES, Site, changed_lines, cli, cli_proc, make_site
 from tests.safety_support import is_root
 from tests.sample import read_ini
@@ -78,7 +78,7 @@ def test_apply_writes_exactly_the_plan_backs_up_and_is_then_stale(
     assert "Applied 4 change(s) to MDaemon.ini, Domains.dat." in done.out
     assert_applied(site, before, site.ips[:3])
     assert not site.leftover_temps()
-    assert not (site.app / "bindmgr.lock").exists()
+    assert not (site.app / "bindmgr.apply.lock").exists()
     assert {rel: stat.S_IMODE(site.path(rel).stat().st_mode) for rel in FILES} == modes
 
     [backup] = list_backups(site.backups)

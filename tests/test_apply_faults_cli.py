@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr import faultpoint
-from bindmgr.backup import BACKED_UP, list_backups
-from bindmgr.lock import LOCK_NAME
+from bindmgr.apply import faultpoint
+from bindmgr.apply.backup import BACKED_UP, list_backups
+from bindmgr.apply.lock import LOCK_NAME
 from tests.apply_support import FILES, Run, Site, cli, cli_proc, make_site
 
 # Every step `apply` reaches, in the order it reaches them first; the counts are enumerated

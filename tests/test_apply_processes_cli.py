@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.backup import REVERTED, WRITTEN, list_backups
-from bindmgr.lock import LOCK_NAME
+from bindmgr.apply.backup import REVERTED, WRITTEN, list_backups
+from bindmgr.apply.lock import LOCK_NAME
 from tests.apply_support import (
     CHILD_TIMEOUT,
     Site,
@@ -57,7 +57,7 @@ def is_applied(site: Site, before: dict[str, bytes]) -> bool:
 HOLD_LOCK = """
 import sys
 from pathlib import Path
-from bindmgr.lock import AppLock
+from bindmgr.apply.lock import AppLock
 with AppLock(Path(sys.argv[1]), command="bindmgr apply (test holder)", timeout=5):
     print("held", flush=True)
     sys.stdin.read()

@@ -59,13 +59,6 @@ MODULES = module_names()
 # Modules still flat while the stages move into folders: old name -> their place.
 MOVING = {
     "simulate": "plan.simulate",
-    "verify": "apply.proof",
-    "transaction": "apply.transaction",
-    "backup": "apply.backup",
-    "lock": "apply.lock",
-    "safewrite": "apply.safewrite",
-    "restart": "apply.restart",
-    "faultpoint": "apply.faultpoint",
     "report_common": "report.wording",
     "report_text": "report.text",
     "report_markdown": "report.markdown",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.backup import (
+from bindmgr.apply.backup import (
     BACKED_UP,
     MANIFEST,
     WRITTEN,

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr import faultpoint
-from bindmgr.backup import list_backups, load_backup
-from bindmgr.lock import LOCK_NAME
+from bindmgr.apply import faultpoint
+from bindmgr.apply.backup import list_backups, load_backup
+from bindmgr.apply.lock import LOCK_NAME
+from bindmgr.apply.safewrite import file_sha256
+from bindmgr.apply.transaction import commit, restore
 from bindmgr.model import sha256_bytes
-from bindmgr.safewrite import file_sha256
-from bindmgr.transaction import commit, restore
 from tests.safety_support import NEW_A, NEW_B, OLD_A, OLD_B, env, leftovers
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
@@ -52,8 +52,8 @@ def points(counts: dict[str, int]) -> list[str]:
 DRIVER = """
 import sys
 from pathlib import Path
-from bindmgr import transaction
-from bindmgr.backup import load_backup
+from bindmgr.apply import transaction
+from bindmgr.apply.backup import load_backup
 from bindmgr.model import sha256_bytes
 app, mode, arg = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 if mode == "commit":
@@ -191,7 +191,8 @@ def test_kill_during_restore(tmp_path: Path, fault: str) -> None:
 CONTENDER = """
 import json, sys, time
 from pathlib import Path
-from bindmgr import transaction, errors
+from bindmgr import errors
+from bindmgr.apply import transaction
 app, me, start, retry = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4] == "1"
 names = ("MDaemon.ini", "Domains.dat")
 def plan(folder):

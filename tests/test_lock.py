@@ -11,8 +11,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from bindmgr.apply.lock import LOCK_NAME, AppLock, read_lock
 from bindmgr.errors import LockError
-from bindmgr.lock import LOCK_NAME, AppLock, read_lock
 from tests.safety_support import env
 
 
@@ -193,7 +193,7 @@ def test_abandoned_break_marker_expires(tmp_path: Path) -> None:
 RACER = """
 import os, sys, time
 from pathlib import Path
-from bindmgr.lock import AppLock
+from bindmgr.apply.lock import AppLock
 app = Path(sys.argv[1])
 collisions = 0
 time.sleep(max(0.0, float(sys.argv[3]) - time.time()))  # all start together: they race to break

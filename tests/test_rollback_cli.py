@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.backup import WRITTEN, list_backups
+from bindmgr.apply.backup import WRITTEN, list_backups
 from tests.apply_support import Run, Site, cli, cli_proc, make_site
 from tests.safety_support import is_root
 

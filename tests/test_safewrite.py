@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.errors import StalePlanError, WriteError
-from bindmgr.model import sha256_bytes
-from bindmgr.safewrite import (
+from bindmgr.apply.safewrite import (
     file_sha256,
     leftover_temps,
     remove_file,
     replace_file,
     temp_name,
 )
+from bindmgr.errors import StalePlanError, WriteError
+from bindmgr.model import sha256_bytes
 from tests.safety_support import (
     fill_disk,
     is_root,
@@ -108,7 +108,8 @@ def test_recheck_just_before_replace_catches_a_late_change(tmp_path: Path) -> No
     code = """
 import os, sys, json
 from pathlib import Path
-from bindmgr import safewrite, errors
+from bindmgr import errors
+from bindmgr.apply import safewrite
 target = sys.argv[1]
 fd = os.open(target, os.O_WRONLY)
 seen = []
@@ -200,7 +201,8 @@ def test_file_size_limit_gives_a_clear_error(tmp_path: Path) -> None:
     code = """
 import json, resource, signal, sys
 from pathlib import Path
-from bindmgr import safewrite, errors
+from bindmgr import errors
+from bindmgr.apply import safewrite
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 try:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.backup import BACKED_UP, REVERTED, WRITTEN, list_backups, load_backup
+from bindmgr.apply.backup import BACKED_UP, REVERTED, WRITTEN, list_backups, load_backup
+from bindmgr.apply.lock import LOCK_NAME, AppLock
+from bindmgr.apply.safewrite import file_sha256, sha256_bytes
+from bindmgr.apply.transaction import CommitResult, commit, restore
 from bindmgr.errors import LockError, StalePlanError, UsageError, WriteError
-from bindmgr.lock import LOCK_NAME, AppLock
-from bindmgr.safewrite import file_sha256, sha256_bytes
-from bindmgr.transaction import CommitResult, commit, restore
 from tests.safety_support import (
     NEW_A,
     NEW_B,

@@ -1,4 +1,4 @@
-"""MDaemon's configuration read through a layout, and a plan's changes applied in memory.
+"""MDaemon's configuration read through a layout.
 
 Scanned INI files in, a typed `Config` out: every value passes a `validate` typed view, so a bad
 IP or port is reported with file, section, key and line. Pure: reading files is `appdir`'s.
@@ -300,26 +300,3 @@ class _TypedView:
             message = str(error).rstrip(".")
             lines.append(f"{where}: {message}; expected {_EXPECTED.get(check, check)}")
         return sorted(lines)
-
-
-def apply_changes(originals: Mapping[str, bytes], changes: Sequence[Change]) -> dict[str, bytes]:
-    """The bytes of each file after the changes, for every file a change touches.
-
-    `originals` maps the relative name to the bytes read (b"" for a file that does not exist
-    yet). Each file is re-scanned from its bytes, so the result does not depend on earlier edits.
-    """
-    by_file: dict[str, list[Change]] = {}
-    for change in changes:
-        by_file.setdefault(change.file, []).append(change)
-    result: dict[str, bytes] = {}
-    for name, edits in by_file.items():
-        ini = IniFile.from_bytes(originals.get(name, b""), name)
-        for change in edits:
-            if change.action is Action.DELETE_SECTION:
-                ini.delete_section(change.section)
-            elif change.action is Action.DELETE_KEY and change.key is not None:
-                ini.delete(change.section, change.key)
-            elif change.key is not None and change.new is not None:
-                ini.set(change.section, change.key, change.new)
-        result[name] = ini.to_bytes()
-    return result

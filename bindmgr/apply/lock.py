@@ -1,4 +1,4 @@
-"""One lock per App folder: `bindmgr.lock`, created exclusively, holding who took it and when.
+"""One lock per App folder: `bindmgr.apply.lock`, created exclusively, holding who took it and when.
 
 Waits a bounded time for another holder, takes over a lock whose process is dead on this host,
 never steals one from another host. It locks only bindmgr against bindmgr (MDaemon ignores it).
@@ -22,10 +22,10 @@ from types import TracebackType
 
 import psutil
 
-from bindmgr import faultpoint
+from bindmgr.apply import faultpoint
 from bindmgr.errors import LockError, WriteError
 
-LOCK_NAME = "bindmgr.lock"  # never *.SEM: MDaemon acts on semaphore files in \App\
+LOCK_NAME = "bindmgr.apply.lock"  # never *.SEM: MDaemon acts on semaphore files in \App\
 UNREADABLE_GRACE = 30.0  # seconds an empty/garbled lock file is given before it counts as stale
 
 Clock = Callable[[], float]
@@ -70,7 +70,7 @@ def _own_create_time() -> float | None:
 
 
 class AppLock:
-    """Context manager holding `<app_dir>/bindmgr.lock`.
+    """Context manager holding `<app_dir>/bindmgr.apply.lock`.
 
     `timeout`: seconds to wait for another holder (0 = do not wait). `poll`: seconds between
     looks. `clock`/`sleep`/`hostname` are seams (tests pass a fake clock that `sleep` advances).

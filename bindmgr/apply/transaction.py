@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from bindmgr import faultpoint
-from bindmgr.backup import (
+from bindmgr.apply import faultpoint
+from bindmgr.apply.backup import (
     BACKED_UP,
     REVERTED,
     WRITTEN,
@@ -25,10 +25,10 @@ from bindmgr.backup import (
     mark,
     prune,
 )
+from bindmgr.apply.lock import AppLock
+from bindmgr.apply.safewrite import leftover_temps, read_bytes, remove_file, replace_file
 from bindmgr.errors import BindmgrError, LockError, StalePlanError, UsageError, WriteError
-from bindmgr.lock import AppLock
 from bindmgr.model import sha256_bytes
-from bindmgr.safewrite import leftover_temps, read_bytes, remove_file, replace_file
 
 Verify = Callable[[str, bytes], None]
 Message = Callable[[str], None]

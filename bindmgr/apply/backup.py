@@ -17,10 +17,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bindmgr import faultpoint
+from bindmgr.apply import faultpoint
+from bindmgr.apply.safewrite import fsync_dir, replace_file
 from bindmgr.errors import InputError, UsageError, WriteError
 from bindmgr.model import sha256_bytes
-from bindmgr.safewrite import fsync_dir, replace_file
 
 BACKUP_DIR = "bindmgr-backups"
 MANIFEST = "manifest.json"

@@ -14,7 +14,7 @@ import stat
 import sys
 from pathlib import Path
 
-from bindmgr import faultpoint
+from bindmgr.apply import faultpoint
 from bindmgr.errors import StalePlanError, WriteError
 from bindmgr.model import sha256_bytes
 
