@@ -254,7 +254,7 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
 def breakdown(runs: int, tmp: Path, env: dict[str, str]) -> list[str]:
     """Where `bindmgr check` with 256 IPs spends its time: start, imports, then the work."""
     from bindmgr import cli  # noqa: PLC0415 (only this part needs the CLI in process)
-    from bindmgr.checkfile import dumps_check  # noqa: PLC0415
+    from bindmgr.formats.check import dumps_check  # noqa: PLC0415
 
     ips = addresses(256)
     app = tmp / "MDaemon" / "App"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bindmgr.apply import backup as backups
 from bindmgr.apply import transaction
+from bindmgr.apply.edit import apply_changes
 from bindmgr.apply.proof import verify_edit
 from bindmgr.apply.restart import drop_semaphore, wait_for_restart
 from bindmgr.commands import (
@@ -33,8 +34,7 @@ from bindmgr.errors import (
 from bindmgr.model import Change, Plan, ProbeStatus, sha256_bytes
 from bindmgr.plan.planner import make_plan
 from bindmgr.read.appdir import App, resolve_app_dir
-from bindmgr.apply.edit import apply_changes
-from bindmgr.report_text import render_check_text, render_plan_text
+from bindmgr.report.text import render_check_text, render_plan_text
 
 
 def stale_details(plan: Plan, app: App) -> list[str]:

@@ -13,18 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bindmgr.apply.safewrite import replace_file
-from bindmgr.checkfile import dumps_check
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
-from bindmgr.inspection import inspect, render_json, render_text
+from bindmgr.formats.check import dumps_check
 from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, Plan, ProbeResult
 from bindmgr.plan.desired import parse_desired
 from bindmgr.plan.planner import make_plan
 from bindmgr.read.appdir import App, load_app, read_layout, read_text, resolve_app_dir
-from bindmgr.report_text import render_check_text, render_plan_text
+from bindmgr.report.inspection import inspect, render_json, render_text
+from bindmgr.report.text import render_check_text, render_plan_text
 
 if TYPE_CHECKING:
-    from bindmgr.planfile import SavedPlan
+    from bindmgr.formats.plan import SavedPlan
 
 # bindings, planfile (JSON plans) and report_markdown are imported in the branches that use
 # them: plain `inspect` and `plan` need none of them, and every module loaded at start-up
@@ -41,7 +41,7 @@ def read_bindings(path: Path) -> Desired:
 
 def read_saved_plan(path: Path) -> SavedPlan:
     """A plan saved by `bindmgr plan --out`."""
-    from bindmgr.planfile import loads_plan  # noqa: PLC0415 (lazy, see the imports)
+    from bindmgr.formats.plan import loads_plan  # noqa: PLC0415 (lazy, see the imports)
 
     hint = "pass the file written by 'bindmgr plan --out'"
     return loads_plan(read_text(path, "the plan", hint=hint), str(path))
@@ -143,11 +143,11 @@ def render_plan(
     saved_as: str | None,
 ) -> str:
     if fmt == "json":
-        from bindmgr.planfile import dumps_plan  # noqa: PLC0415 (lazy, see the imports)
+        from bindmgr.formats.plan import dumps_plan  # noqa: PLC0415 (lazy, see the imports)
 
         return dumps_plan(plan, app_dir=str(app.app_dir), layout=app.layout.source, checks=checks)
     if fmt == "markdown":
-        from bindmgr.report_markdown import render_plan_markdown  # noqa: PLC0415 (lazy)
+        from bindmgr.report.markdown import render_plan_markdown  # noqa: PLC0415 (lazy)
 
         return render_plan_markdown(plan, checks=checks)
     return render_plan_text(plan, checks=checks, color=color, saved_as=saved_as)
@@ -172,7 +172,7 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> ExitCode:
 
 
 def save_plan(path: Path, plan: Plan, app: App, checks: Sequence[ProbeResult] | None) -> None:
-    from bindmgr.planfile import dumps_plan  # noqa: PLC0415 (lazy, see the imports)
+    from bindmgr.formats.plan import dumps_plan  # noqa: PLC0415 (lazy, see the imports)
 
     text = dumps_plan(
         plan, app_dir=str(app.app_dir.resolve()), layout=app.layout.source, checks=checks
@@ -208,7 +208,7 @@ def cmd_check(args: argparse.Namespace, console: Console) -> ExitCode:
     if args.format == "json":
         console.print(dumps_check(results))
     elif args.format == "markdown":
-        from bindmgr.report_markdown import render_check_markdown  # noqa: PLC0415 (lazy)
+        from bindmgr.report.markdown import render_check_markdown  # noqa: PLC0415 (lazy)
 
         console.print(render_check_markdown(results))
     else:

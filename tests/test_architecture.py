@@ -59,14 +59,6 @@ MODULES = module_names()
 # Modules still flat while the stages move into folders: old name -> their place.
 MOVING = {
     "simulate": "plan.simulate",
-    "report_common": "report.wording",
-    "report_text": "report.text",
-    "report_markdown": "report.markdown",
-    "inspection": "report.inspection",
-    "report": "report.face",
-    "jsondoc": "formats.jsondoc",
-    "planfile": "formats.plan",
-    "checkfile": "formats.check",
     "commands": "commands.inputs",
     "applying": "commands.apply",
 }

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bindmgr import __version__
-from bindmgr.checkfile import check_to_dict, dumps_check, loads_check
 from bindmgr.errors import InputError
+from bindmgr.formats.check import check_to_dict, dumps_check, loads_check
+from bindmgr.formats.plan import SavedPlan, dumps_plan, loads_plan, plan_to_dict
 from bindmgr.model import (
     Action,
     Assignment,
@@ -30,7 +31,6 @@ from bindmgr.model import (
     Slot,
     sort_results,
 )
-from bindmgr.planfile import SavedPlan, dumps_plan, loads_plan, plan_to_dict
 from tests import report_samples as samples
 
 # Any Python string, lone surrogates included (an INI layer may carry undecodable bytes so).

@@ -19,6 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bindmgr import __version__
+from bindmgr.formats.check import dumps_check as render_check_json
+from bindmgr.formats.plan import dumps_plan as render_plan_json
+from bindmgr.formats.plan import loads_plan
 from bindmgr.model import (
     Action,
     Assignment,
@@ -33,16 +36,8 @@ from bindmgr.model import (
     Proto,
     Slot,
 )
-from bindmgr.planfile import loads_plan
-from bindmgr.report import (
-    MARKDOWN_LIMIT,
-    render_check_json,
-    render_check_markdown,
-    render_check_text,
-    render_plan_json,
-    render_plan_markdown,
-    render_plan_text,
-)
+from bindmgr.report.markdown import MARKDOWN_LIMIT, render_check_markdown, render_plan_markdown
+from bindmgr.report.text import render_check_text, render_plan_text
 from tests import report_samples as samples
 
 GOLDEN = Path(__file__).parent / "golden" / "report"

@@ -2,10 +2,10 @@
 
 import pytest
 
+from bindmgr.apply.edit import apply_changes
 from bindmgr.apply.proof import verify_edit
 from bindmgr.errors import WriteError
 from bindmgr.model import Action, Change
-from bindmgr.apply.edit import apply_changes
 
 OLD = (
     b"; domains\r\n"

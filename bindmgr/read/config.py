@@ -16,8 +16,6 @@ from bindmgr.errors import InputError
 from bindmgr.ini.codec import folded
 from bindmgr.ini.file import IniFile
 from bindmgr.model import (
-    Action,
-    Change,
     Config,
     Domain,
     DomainKeys,

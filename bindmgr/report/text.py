@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bindmgr.model import Action, Change, Plan, ProbeResult, ProbeStatus, sort_results
-from bindmgr.report_common import (
+from bindmgr.report.wording import (
     ABSENT,
     already_binds,
     check_counts,

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bindmgr import __version__
-from bindmgr.checkfile import check_body, check_summary_mismatch, read_check_body
-from bindmgr.jsondoc import FORMAT_VERSION, JsonReader, dumps_json, index, join
+from bindmgr.formats.check import check_body, check_summary_mismatch, read_check_body
+from bindmgr.formats.jsondoc import FORMAT_VERSION, JsonReader, dumps_json, index, join
 from bindmgr.model import (
     Action,
     Assignment,

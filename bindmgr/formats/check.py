@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from bindmgr.jsondoc import FORMAT_VERSION, JsonReader, dumps_json, index, join
+from bindmgr.formats.jsondoc import FORMAT_VERSION, JsonReader, dumps_json, index, join
 from bindmgr.model import Holder, ProbeResult, ProbeStatus, Proto, sort_results, status_counts
 
 CHECK_HINT = "re-run `bindmgr check --format json` to write a fresh result"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bindmgr.model import Action, Plan, ProbeResult, ProbeStatus, sort_results
-from bindmgr.report_common import (
+from bindmgr.report.wording import (
     already_binds,
     change_counts,
     check_counts,
