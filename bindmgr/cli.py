@@ -1,6 +1,7 @@
 """Command line: argument parsing, the error handler and exit statuses.
 
-`main(argv) -> int` builds the parser, runs one command function from `commands` and maps
+`main(argv) -> int` builds the parser, turns the parsed arguments into a call of one command's
+`run(...)` with named arguments (no `argparse.Namespace` goes below this module) and maps
 `BindmgrError` to its exit status. Nothing below this module calls sys.exit or prints errors.
 """
 
@@ -13,9 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from bindmgr import __version__, commands
+from bindmgr import __version__
+from bindmgr.commands.inputs import DesiredArgs, Where
 from bindmgr.console import Console
 from bindmgr.errors import BindmgrError, ExitCode, UsageError
+
+FORMATS = ("text", "markdown", "json")
 
 EPILOG = """\
 exit status:
@@ -31,11 +35,12 @@ See docs/cli.md.
 
 def _check_counts(args: argparse.Namespace) -> None:
     """Counts that must be positive are refused before any file is read or port probed."""
-    for option in ("keep", "concurrency"):
+    for option in ("keep", "batch_size"):
         value = getattr(args, option, None)
         if value is not None and value < 1:
+            flag = "--" + option.replace("_", "-")
             raise UsageError(
-                f"--{option} must be at least 1 (got {value})", hint=f"pass --{option} 1 or more"
+                f"{flag} must be at least 1 (got {value})", hint=f"pass {flag} 1 or more"
             )
 
 
@@ -74,20 +79,23 @@ def _desired(p: argparse.ArgumentParser, *, plan_file: bool) -> None:
     )
 
 
-def _format(p: argparse.ArgumentParser) -> None:
+def _format(p: argparse.ArgumentParser, choices: tuple[str, ...] = FORMATS) -> None:
+    p.add_argument("--format", choices=choices, default="text", help="output format")
     p.add_argument(
-        "--format", choices=("text", "markdown", "json"), default="text", help="output format"
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
     )
 
 
 def _check_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--concurrency",
+        "--batch-size",
         type=int,
         default=8,
         metavar="N",
         help="addresses bound per batch between progress updates (default 8)",
     )
+    # the option's first name, kept working for scripts that use it
+    p.add_argument("--concurrency", dest="batch_size", type=int, help=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = command("inspect", "show what MDaemon's files say and where each value comes from")
-    p.add_argument("--json", action="store_true", help="JSON instead of text")
+    _format(p, ("text", "json"))
 
     p = command("plan", "plan the multi-IP binding (exit 2 when there are changes)")
     _desired(p, plan_file=False)
@@ -157,27 +165,102 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# `applying` is imported only when apply or rollback runs: it brings locking, backups and
-# psutil, which would add tens of milliseconds to every inspect, plan and check start
+def _where(args: argparse.Namespace) -> Where:
+    return Where(app_dir=args.app_dir, layout=args.layout)
+
+
+def _desired_args(args: argparse.Namespace) -> DesiredArgs:
+    return DesiredArgs(
+        domain=args.domain,
+        ips=tuple(args.ip),
+        bindings=args.bindings,
+        pattern=args.pattern,
+        prune=args.prune,
+    )
+
+
+# Each command module is imported only when it runs: apply and rollback bring locking, backups
+# and psutil, which would add tens of milliseconds to every inspect, plan and check start
 # (measured with bench/bench_cli.py; docs/performance.md).
-def _cmd_apply(args: argparse.Namespace, console: Console) -> ExitCode:
-    from bindmgr import applying  # noqa: PLC0415 (lazy on purpose, see above)
+def _inspect(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr.commands import inspect  # noqa: PLC0415 (lazy on purpose, see above)
 
-    return applying.cmd_apply(args, console)
+    return inspect.run(where=_where(args), fmt=args.format, console=console)
 
 
-def _cmd_rollback(args: argparse.Namespace, console: Console) -> ExitCode:
-    from bindmgr import applying  # noqa: PLC0415 (lazy on purpose, see above)
+def _plan(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr.commands import plan  # noqa: PLC0415 (lazy on purpose, see above)
 
-    return applying.cmd_rollback(args, console)
+    return plan.run(
+        where=_where(args),
+        desired=_desired_args(args),
+        fmt=args.format,
+        out=args.out,
+        check=args.check,
+        batch_size=args.batch_size,
+        console=console,
+    )
+
+
+def _check(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr.commands import check  # noqa: PLC0415 (lazy on purpose, see above)
+
+    return check.run(
+        where=_where(args),
+        desired=_desired_args(args),
+        plan_file=args.plan,
+        fmt=args.format,
+        batch_size=args.batch_size,
+        console=console,
+    )
+
+
+def _apply(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr.commands import apply  # noqa: PLC0415 (lazy on purpose, see above)
+
+    return apply.run(
+        where=_where(args),
+        plan_file=args.plan_file,
+        desired=_desired_args(args),
+        yes=args.yes,
+        safety=apply.Safety(
+            lock_timeout=args.lock_timeout,
+            keep=args.keep,
+            backup_dir=args.backup_dir,
+            force=args.force,
+            batch_size=args.batch_size,
+        ),
+        reload=apply.Reload(
+            restart=args.restart,
+            wait=args.wait_restart,
+            timeout=args.restart_timeout,
+            confirm_within=args.confirm_within,
+        ),
+        console=console,
+    )
+
+
+def _rollback(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr.commands import rollback  # noqa: PLC0415 (lazy on purpose, see above)
+
+    return rollback.run(
+        app_dir=args.app_dir,
+        to=args.to,
+        list_only=args.list,
+        force=args.force,
+        lock_timeout=args.lock_timeout,
+        backup_dir=args.backup_dir,
+        restart=args.restart,
+        console=console,
+    )
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Console], ExitCode]] = {
-    "inspect": commands.cmd_inspect,
-    "plan": commands.cmd_plan,
-    "check": commands.cmd_check,
-    "apply": _cmd_apply,
-    "rollback": _cmd_rollback,
+    "inspect": _inspect,
+    "plan": _plan,
+    "check": _check,
+    "apply": _apply,
+    "rollback": _rollback,
 }
 
 

@@ -277,7 +277,7 @@ def every_status() -> tuple[ProbeResult, ...]:
             ProbeStatus.ERROR,
             errno=24,
             event="the probe failed: too many open files",
-            hint="raise the open-files limit (ulimit -n) or lower --concurrency, then rerun",
+            hint="raise the open-files limit (ulimit -n) or lower --batch-size, then rerun",
         ),
         _probe("10.0.0.2", 143, "imap", ProbeStatus.OK),
     )

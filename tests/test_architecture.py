@@ -56,20 +56,11 @@ def module_names() -> list[str]:
 MODULES = module_names()
 
 
-# Modules still flat while the stages move into folders: old name -> their place.
-MOVING = {
-    "simulate": "plan.simulate",
-    "commands": "commands.inputs",
-    "applying": "commands.apply",
-}
-
-
 def room(module: str) -> str:
-    return MOVING.get(module, module).split(".", 1)[0]
+    return module.split(".", 1)[0]
 
 
 def is_pure(module: str) -> bool:
-    module = MOVING.get(module, module)
     return room(module) in PURE_ROOMS or module in PURE_MODULES or module in BASE
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.commands import read_bindings
+from bindmgr.commands.inputs import read_bindings
 from bindmgr.errors import InputError, PlanError
 from bindmgr.model import Slot
 from bindmgr.plan.bindings import EXAMPLE, parse_bindings

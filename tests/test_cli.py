@@ -164,7 +164,8 @@ def test_plan_from_bindings_file(tmp_path: Path) -> None:
         (["plan", *IPS, "--format", "yaml"], "invalid choice"),
         (["plan", *IPS, "--bogus"], "unrecognized arguments"),
         (["frobnicate"], "invalid choice"),
-        (["check", *IPS, "--concurrency", "0"], "--concurrency must be at least 1 (got 0)"),
+        (["check", *IPS, "--batch-size", "0"], "--batch-size must be at least 1 (got 0)"),
+        (["check", *IPS, "--concurrency", "0"], "--batch-size must be at least 1 (got 0)"),
         (["apply", *IPS, "--yes", "--keep", "0"], "--keep must be at least 1 (got 0)"),
     ],
 )

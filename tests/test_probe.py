@@ -261,7 +261,7 @@ def test_scarce_descriptors_are_retried_and_give_the_same_answers() -> None:
             listeners,
             host_addresses=LOOPBACK,
             listener_table=table,
-            concurrency=16,
+            batch_size=16,
             socket_factory=_exhausted_first(3),
         )
     assert scarce == plenty
@@ -276,7 +276,7 @@ def test_order_duplicates_and_progress() -> None:
         [tcp(40127), udp(40127), tcp(40128)],
         host_addresses=LOOPBACK,
         listener_table=no_table,
-        concurrency=2,
+        batch_size=2,
         progress=lambda d, t: seen.append((d, t)),
     )
     assert [(str(r.ip), r.port, r.proto.value) for r in results[:3]] == [
@@ -310,7 +310,7 @@ def test_nothing_to_check_and_bad_concurrency() -> None:
             [tcp(1)],
             host_addresses=LOOPBACK,
             listener_table=no_table,
-            concurrency=0,
+            batch_size=0,
         )
 
 
@@ -399,7 +399,7 @@ def test_a_table_failure_seen_before_a_bind_failure_is_not_left_unretrieved(
             host_addresses=LOOPBACK,
             listener_table=table,
             socket_factory=factory,
-            concurrency=1,
+            batch_size=1,
         )
     gc.collect()
     assert not [r for r in caplog.records if r.name == "asyncio"]
@@ -429,7 +429,7 @@ async def test_a_long_check_yields_to_the_loop_and_can_be_cancelled() -> None:
             host_addresses=LOOPBACK,
             listener_table=no_table,
             socket_factory=slow_factory,
-            concurrency=1,
+            batch_size=1,
             progress=lambda done, total: seen.append(done),
         )
     )

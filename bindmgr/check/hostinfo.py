@@ -172,6 +172,6 @@ def listening_sockets() -> tuple[ListeningSocket, ...]:
         if exc.errno in RESOURCE_ERRNOS:
             raise ResourceError(
                 f"ran out of file descriptors while reading the listener table ({exc})",
-                hint="raise the limit (ulimit -n) or lower --concurrency, then rerun",
+                hint="raise the limit (ulimit -n) or lower --batch-size, then rerun",
             ) from exc
         raise

@@ -1,6 +1,6 @@
 """Bind checks for `bindmgr check`: can MDaemon bind each (IP, listener)? A real bind, then release.
 
-asyncio orchestrates (bounded concurrency; the listener table is awaited in a thread beside the
+asyncio orchestrates (bounded batches; the listener table is awaited in a thread beside the
 binds); the binds run in synchronous batches. Never prints, never sets SO_REUSEPORT, and never
 answers `ok` without a successful bind (and listen, for TCP) on an address of this host.
 """
@@ -103,7 +103,7 @@ def _resource_error(code: int, done: int, total: int) -> ResourceError:
     return ResourceError(
         f"ran out of file descriptors or socket buffers ({errno.errorcode.get(code, code)}) "
         f"after {done} of {total} bind checks; no answer is given for the rest",
-        hint="raise the open-files limit (ulimit -n) or lower --concurrency, then rerun",
+        hint="raise the open-files limit (ulimit -n) or lower --batch-size, then rerun",
     )
 
 
@@ -121,13 +121,13 @@ async def check(
     host_addresses: Collection[IPAddress] | HostAddresses,
     listener_table: Callable[[], Sequence[ListeningSocket]],
     socket_factory: Callable[..., socket.socket] = socket.socket,
-    concurrency: int = 8,
+    batch_size: int = 8,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ProbeResult, ...]:
     """Probe every (ip, listener); results ordered by the given ips, then the given listeners.
 
     The listener table is read in a thread while the binds run; awaiting its rows is the one
-    place where check() can wait. The binds run in synchronous batches of `concurrency`
+    place where check() can wait. The binds run in synchronous batches of `batch_size`
     addresses on the loop's thread, one socket open at a time, with a progress report after
     each batch and a yield to the loop every YIELD_INTERVAL. Batches never run in parallel: a
     bind never waits, and parallel bind threads measured 1.5-4x slower per bind (GIL hand-offs,
@@ -136,8 +136,8 @@ async def check(
     too, ResourceError. Unspecified addresses (0.0.0.0, ::) are probed last, after the table
     was read, so that no probe of theirs is mistaken for a wildcard listener.
     """
-    if concurrency < 1:
-        raise UsageError(f"concurrency {concurrency} is not allowed; give 1 or more")
+    if batch_size < 1:
+        raise UsageError(f"batch size {batch_size} is not allowed; give 1 or more")
     hosts = (
         host_addresses
         if isinstance(host_addresses, HostAddresses)
@@ -174,8 +174,8 @@ async def check(
     try:
         clock = time.perf_counter
         next_yield = clock() + YIELD_INTERVAL
-        for start in range(0, len(specific), concurrency):
-            probe(specific[start : start + concurrency])
+        for start in range(0, len(specific), batch_size):
+            probe(specific[start : start + batch_size])
             if clock() >= next_yield:
                 await asyncio.sleep(0)  # let the loop breathe: other tasks, cancellation
                 next_yield = clock() + YIELD_INTERVAL
@@ -250,7 +250,7 @@ def run_check(
     host_addresses: Collection[IPAddress] | HostAddresses,
     listener_table: Callable[[], Sequence[ListeningSocket]],
     socket_factory: Callable[..., socket.socket] = socket.socket,
-    concurrency: int = 8,
+    batch_size: int = 8,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ProbeResult, ...]:
     """check() from synchronous code: the one place `asyncio.run` is called."""
@@ -260,7 +260,7 @@ def run_check(
         host_addresses=host_addresses,
         listener_table=listener_table,
         socket_factory=socket_factory,
-        concurrency=concurrency,
+        batch_size=batch_size,
         progress=progress,
     )
     found: list[tuple[ProbeResult, ...]] = []

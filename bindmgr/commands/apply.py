@@ -1,13 +1,12 @@
-"""The commands `apply` and `rollback`: stale check, bind check, safe write, reload, confirm.
+"""`bindmgr apply`: stale check, bind check, safe write, reload, confirm.
 
 Composes the planner, the bind check and the transaction; every file write goes through
-`transaction` (lock, backup, atomic replace, verify). Semaphore files are MDaemon's reload API.
+`transaction` (lock, backup, atomic replace, edit proof). Semaphore files are MDaemon's reload API.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bindmgr.apply import backup as backups
@@ -15,8 +14,10 @@ from bindmgr.apply import transaction
 from bindmgr.apply.edit import apply_changes
 from bindmgr.apply.proof import verify_edit
 from bindmgr.apply.restart import drop_semaphore, wait_for_restart
-from bindmgr.commands import (
-    desired_from_args,
+from bindmgr.commands.inputs import (
+    DesiredArgs,
+    Where,
+    desired_from,
     open_app,
     read_saved_plan,
     run_checks,
@@ -33,7 +34,7 @@ from bindmgr.errors import (
 )
 from bindmgr.model import Change, Plan, ProbeStatus, sha256_bytes
 from bindmgr.plan.planner import make_plan
-from bindmgr.read.appdir import App, resolve_app_dir
+from bindmgr.read.appdir import App
 from bindmgr.report.text import render_check_text, render_plan_text
 
 
@@ -60,13 +61,40 @@ def stale_details(plan: Plan, app: App) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True, slots=True)
+class Safety:
+    """How the write is guarded: lock wait, backups kept and where, bind-check override."""
+
+    lock_timeout: float = 30.0
+    keep: int = 10
+    backup_dir: Path | None = None
+    force: bool = False
+    batch_size: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Reload:
+    """What happens after the write: RESTART.SEM, waiting for MDaemon, a timed confirmation."""
+
+    restart: bool = False
+    wait: bool = False
+    timeout: float = 120.0
+    confirm_within: float | None = None
+
+    @property
+    def restarts(self) -> bool:
+        return self.restart or self.wait
+
+
 def _changes_for(plan: Plan, name: str) -> list[Change]:
     return [c for c in plan.changes if c.file == name]
 
 
-def _plan_for_apply(args: argparse.Namespace, console: Console) -> tuple[Plan, App]:
-    saved = read_saved_plan(args.plan_file) if args.plan_file is not None else None
-    desired = desired_from_args(args, required=False)
+def _plan_for_apply(
+    where: Where, plan_file: Path | None, source: DesiredArgs, *, yes: bool, console: Console
+) -> tuple[Plan, App]:
+    saved = read_saved_plan(plan_file) if plan_file is not None else None
+    desired = desired_from(source, required=False)
     if saved is not None and desired is not None:
         raise UsageError("a plan file and --domain/--ip/--bindings both given", hint="use one")
     if saved is None and desired is None:
@@ -75,19 +103,19 @@ def _plan_for_apply(args: argparse.Namespace, console: Console) -> tuple[Plan, A
             hint="pass a saved plan (bindmgr apply PLAN.json), or --domain D --ip IP ... "
             "or --bindings FILE to plan and apply in one go",
         )
-    app = open_app(args, console, saved)
+    app = open_app(where, console, saved)
     if saved is not None:
         stale = stale_details(saved.plan, app)
         if stale:
             raise StalePlanError(
                 "the plan is stale, nothing was written:\n  " + "\n  ".join(stale),
-                hint=f"make a new plan (bindmgr plan ... --out {args.plan_file}) and review it",
+                hint=f"make a new plan (bindmgr plan ... --out {plan_file}) and review it",
             )
         return saved.plan, app
     assert desired is not None
     plan = make_plan(app.view.config, desired)
     console.print(render_plan_text(plan, color=console.color))
-    if plan.has_changes and not plan.conflicts and not args.yes:
+    if plan.has_changes and not plan.conflicts and not yes:
         if not console.interactive:
             raise UsageError(
                 "not applying without confirmation: there is no terminal to ask on",
@@ -98,15 +126,17 @@ def _plan_for_apply(args: argparse.Namespace, console: Console) -> tuple[Plan, A
     return plan, app
 
 
-def _check_first(plan: Plan, app: App, args: argparse.Namespace, console: Console) -> None:
-    results = run_checks(plan.desired.addresses(), app, args, console)
+def _check_first(plan: Plan, app: App, safety: Safety, console: Console) -> None:
+    results = run_checks(
+        plan.desired.addresses(), app, batch_size=safety.batch_size, console=console
+    )
     conflicts = [r for r in results if r.status.is_conflict]
     if any(r.status is ProbeStatus.HELD_BY_MDAEMON for r in results):
         console.note("some ports are held by MDaemon itself: it rebinds them when it restarts")
     if not conflicts:
         return
     console.print(render_check_text(conflicts, color=console.color))
-    if not args.force:
+    if not safety.force:
         raise ConflictError(
             f"{len(conflicts)} listener(s) cannot bind on the planned addresses; nothing written",
             hint="free them (see above) and rerun, or pass --force to write the files anyway",
@@ -114,13 +144,22 @@ def _check_first(plan: Plan, app: App, args: argparse.Namespace, console: Consol
     console.note(f"--force: writing despite {len(conflicts)} bind conflict(s)")
 
 
-def cmd_apply(args: argparse.Namespace, console: Console) -> ExitCode:
-    if args.confirm_within is not None and not console.interactive:
+def run(
+    *,
+    where: Where,
+    plan_file: Path | None,
+    desired: DesiredArgs,
+    yes: bool,
+    safety: Safety,
+    reload: Reload,
+    console: Console,
+) -> ExitCode:
+    if reload.confirm_within is not None and not console.interactive:
         raise UsageError(
             "--confirm-within needs a terminal to confirm on",
             hint="run it interactively, or drop --confirm-within",
         )
-    plan, app = _plan_for_apply(args, console)
+    plan, app = _plan_for_apply(where, plan_file, desired, yes=yes, console=console)
     if plan.conflicts:
         raise ConflictError(
             "the plan has conflicts, nothing written: "
@@ -130,7 +169,7 @@ def cmd_apply(args: argparse.Namespace, console: Console) -> ExitCode:
     if not plan.has_changes:
         console.print("MDaemon's files already match the plan: nothing to do.")
         return ExitCode.OK
-    _check_first(plan, app, args, console)
+    _check_first(plan, app, safety, console)
     if (app.app_dir / "LOCKSEMS.SEM").exists():
         console.note(
             "warning: LOCKSEMS.SEM is present, so MDaemon is not acting on semaphore files "
@@ -150,9 +189,9 @@ def cmd_apply(args: argparse.Namespace, console: Console) -> ExitCode:
         new,
         expected=expected,
         verify=verify,
-        keep=args.keep,
-        lock_timeout=args.lock_timeout,
-        backup_root=args.backup_dir,
+        keep=safety.keep,
+        lock_timeout=safety.lock_timeout,
+        backup_root=safety.backup_dir,
         meta={
             "changes": len(plan.changes),
             "addresses": [str(a) for a in plan.desired.addresses()],
@@ -166,15 +205,17 @@ def cmd_apply(args: argparse.Namespace, console: Console) -> ExitCode:
         f"Applied {len(plan.changes)} change(s) to {', '.join(result.written)}.\n"
         f"Backup: {result.backup.path} (undo with: bindmgr rollback --app-dir {app.app_dir})"
     )
-    if args.confirm_within is None:
-        _reload(args, app, console, plan)
+    if reload.confirm_within is None:
+        _reload(reload, app, console, plan)
     else:
-        _confirm_or_revert(args, app, console, plan, result.backup)
+        _confirm_or_revert(
+            reload, safety, app=app, console=console, plan=plan, applied=result.backup
+        )
     return ExitCode.OK
 
 
-def _reload(args: argparse.Namespace, app: App, console: Console, plan: Plan) -> None:
-    if not (args.restart or args.wait_restart):
+def _reload(reload: Reload, app: App, console: Console, plan: Plan) -> None:
+    if not reload.restarts:
         console.print(
             "MDaemon must restart before it listens on the new addresses: rerun with --restart "
             "(drops RESTART.SEM) or restart the MDaemon service."
@@ -182,29 +223,36 @@ def _reload(args: argparse.Namespace, app: App, console: Console, plan: Plan) ->
         return
     drop_semaphore(app.app_dir, "RESTART.SEM")
     console.print(f"Dropped RESTART.SEM in {app.app_dir}: MDaemon restarts when it sees it.")
-    if args.wait_restart:
+    if reload.wait:
         listeners = app.view.config.listeners
         wait_for_restart(
             app.app_dir,
             plan.desired.addresses(),
             listeners,
-            timeout=args.restart_timeout,
+            timeout=reload.timeout,
             on_message=console.note,
         )
         console.print("MDaemon is back and listening on the planned addresses.")
 
 
 def _confirm_or_revert(
-    args: argparse.Namespace, app: App, console: Console, plan: Plan, applied: backups.Backup
+    reload: Reload,
+    safety: Safety,
+    *,
+    app: App,
+    console: Console,
+    plan: Plan,
+    applied: backups.Backup,
 ) -> None:
     """From the write to the answer, anything but "yes" in time reverts: no, silence, ^C, a hung-up
     terminal, SIGTERM, or MDaemon not coming back on the new bindings (--wait-restart)."""
-    seconds = args.confirm_within
+    seconds = reload.confirm_within
+    assert seconds is not None
     reason = f"not confirmed within {seconds:g} s"
     keep = False
     try:
         with hangups("interrupt"):
-            _reload(args, app, console, plan)
+            _reload(reload, app, console, plan)
             keep = console.ask(
                 f"Keep the new bindings? They are reverted in {seconds:g} s unless you answer yes.",
                 timeout=seconds,
@@ -220,91 +268,40 @@ def _confirm_or_revert(
         return
     console.note(f"{reason}: restoring the previous files")
     with hangups("ignore"):
-        _revert(args, app, console, applied, reason)
+        _revert(reload, safety, app=app, console=console, applied=applied, reason=reason)
     raise RevertedError(
         f"{reason}: the previous files are back from {applied.path}",
         hint="MDaemon restarts on the old bindings"
-        if args.restart or args.wait_restart
+        if reload.restarts
         else "restart MDaemon if it already picked up the new bindings",
     )
 
 
 def _revert(
-    args: argparse.Namespace, app: App, console: Console, applied: backups.Backup, reason: str
+    reload: Reload,
+    safety: Safety,
+    *,
+    app: App,
+    console: Console,
+    applied: backups.Backup,
+    reason: str,
 ) -> None:
     try:
         transaction.restore(
             app.app_dir,
             applied,
-            lock_timeout=args.lock_timeout,
-            backup_root=args.backup_dir,
+            lock_timeout=safety.lock_timeout,
+            backup_root=safety.backup_dir,
             on_message=console.note,
             command="bindmgr apply (revert)",
         )
     except StalePlanError as exc:  # a file changed since the apply (MDaemon may rewrite its INI)
-        where = "" if args.backup_dir is None else f" --backup-dir {args.backup_dir}"
+        where = "" if safety.backup_dir is None else f" --backup-dir {safety.backup_dir}"
         raise BindmgrError(
             f"{reason}, but the previous files could not be restored: "
             f"{exc.message}; the new bindings stay",
             hint=f"look at that change, then run 'bindmgr rollback --app-dir {app.app_dir} "
             f"--to {applied.path.name}{where} --force' to restore the files anyway",
         ) from exc
-    if args.restart or args.wait_restart:
+    if reload.restarts:
         drop_semaphore(app.app_dir, "RESTART.SEM")
-
-
-def _pick(found: Sequence[backups.Backup], name: str | None, root: Path) -> backups.Backup:
-    if name is not None:
-        for b in found:
-            if name in (b.path.name, str(b.path)):
-                return b
-        raise InputError(
-            f"no backup named {name} in {root}",
-            hint="list them with 'bindmgr rollback --list'",
-        )
-    for b in found:
-        if b.kind == "apply" and b.state == backups.WRITTEN:
-            return b
-    raise InputError(
-        f"no completed apply to roll back in {root}",
-        hint="name a backup with --to (see 'bindmgr rollback --list')",
-    )
-
-
-def _list(found: Sequence[backups.Backup], root: Path, show: Callable[[str], None]) -> None:
-    if not found:
-        show(f"No backups in {root}.")
-        return
-    show(f"Backups in {root} (newest first):")
-    for b in found:
-        files = ", ".join(f.name for f in b.files)
-        show(f"  {b.path.name}  {b.kind:<7} {b.state:<9} {files}")
-
-
-def cmd_rollback(args: argparse.Namespace, console: Console) -> ExitCode:
-    app_dir = resolve_app_dir(args.app_dir, console.env)
-    root = args.backup_dir or backups.default_root(app_dir)
-    found = backups.list_backups(root)
-    if args.list:
-        _list(found, root, console.print)
-        return ExitCode.OK
-    chosen = _pick(found, args.to, root)
-    result = transaction.restore(
-        app_dir,
-        chosen,
-        force=args.force,
-        lock_timeout=args.lock_timeout,
-        backup_root=root,
-        on_message=console.note,
-    )
-    if not result.changed:
-        console.print(f"The files already match {chosen.path.name}: nothing to restore.")
-        return ExitCode.OK
-    undo = "" if result.backup is None else f" (undo with: --to {result.backup.path.name})"
-    console.print(f"Restored {', '.join(result.written)} from {chosen.path.name}{undo}.")
-    if args.restart:
-        drop_semaphore(app_dir, "RESTART.SEM")
-        console.print(f"Dropped RESTART.SEM in {app_dir}: MDaemon restarts when it sees it.")
-    else:
-        console.print("Restart MDaemon (or rerun with --restart) to listen as before.")
-    return ExitCode.OK

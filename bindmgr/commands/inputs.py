@@ -1,0 +1,116 @@
+"""What every command reads first: the App folder, the desired state, a saved plan; the bind check.
+
+Composition helpers shared by the commands: each takes named values (never the parsed command
+line), reads through `read/`, parses bindmgr's own files and returns values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bindmgr.console import Console
+from bindmgr.errors import UsageError
+from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, ProbeResult
+from bindmgr.plan.desired import parse_desired
+from bindmgr.read.appdir import App, load_app, read_layout, read_text, resolve_app_dir
+
+if TYPE_CHECKING:
+    from bindmgr.formats.plan import SavedPlan
+
+# bindings, formats.plan (JSON plans) and the check stage are imported where they are used:
+# plain `inspect` and `plan` need none of them, and every module loaded at start-up adds to
+# each run (bench/bench_cli.py, docs/performance.md).
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where MDaemon's files are: --app-dir and --layout as given (None = the defaults)."""
+
+    app_dir: str | None = None
+    layout: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredArgs:
+    """The desired state as given on the command line: inline or from a bindings file."""
+
+    domain: str | None = None
+    ips: tuple[str, ...] = ()
+    bindings: Path | None = None
+    pattern: str | None = None
+    prune: bool = False
+
+
+def read_bindings(path: Path) -> Desired:
+    """The desired state from a bindings file."""
+    from bindmgr.plan.bindings import parse_bindings  # noqa: PLC0415 (lazy, see the imports)
+
+    text = read_text(path, "the bindings file", hint="pass an existing UTF-8 file with --bindings")
+    return parse_bindings(text, str(path))
+
+
+def read_saved_plan(path: Path) -> SavedPlan:
+    """A plan saved by `bindmgr plan --out`."""
+    from bindmgr.formats.plan import loads_plan  # noqa: PLC0415 (lazy, see the imports)
+
+    hint = "pass the file written by 'bindmgr plan --out'"
+    return loads_plan(read_text(path, "the plan", hint=hint), str(path))
+
+
+def open_app(where: Where, console: Console, saved: SavedPlan | None = None) -> App:
+    """The App folder named on the command line (or in a saved plan), read through the layout."""
+    layout_path = where.layout
+    if layout_path is None and saved is not None and saved.layout is not None:
+        layout_path = Path(saved.layout)
+    layout = read_layout(layout_path)
+    chosen = where.app_dir or (saved.app_dir if saved is not None else None)
+    return load_app(resolve_app_dir(chosen, console.env), layout)
+
+
+def desired_from(args: DesiredArgs, *, required: bool = True) -> Desired | None:
+    """The desired state from --bindings or --domain/--ip (None when neither and not required)."""
+    inline = args.domain is not None or bool(args.ips)
+    if args.bindings is not None and inline:
+        raise UsageError(
+            "--bindings and --domain/--ip both given", hint="use one way to name the IPs"
+        )
+    if args.bindings is not None:
+        desired = read_bindings(args.bindings)
+        if args.pattern is not None or args.prune:
+            desired = replace(
+                desired, pattern=args.pattern or desired.pattern, prune=args.prune or desired.prune
+            )
+        return desired
+    if not inline:
+        if required:
+            raise UsageError(
+                "no desired state given",
+                hint="pass --domain D --ip IP [--ip IP ...] or --bindings FILE",
+            )
+        return None
+    if args.domain is None or not args.ips:
+        raise UsageError(
+            "--domain and --ip go together", hint="e.g. --domain example.com --ip 203.0.113.10"
+        )
+    return parse_desired(
+        args.domain, args.ips, pattern=args.pattern or DEFAULT_PATTERN, prune=args.prune
+    )
+
+
+def run_checks(
+    ips: Sequence[IPAddress], app: App, *, batch_size: int, console: Console
+) -> tuple[ProbeResult, ...]:
+    """Bind-check every IP x listener of the App folder's layout."""
+    from bindmgr.check import hostinfo, probe  # noqa: PLC0415 (lazy, see the imports)
+
+    return probe.run_check(
+        ips,
+        app.view.config.listeners,
+        host_addresses=hostinfo.host_addresses(),
+        listener_table=hostinfo.listening_sockets,
+        batch_size=batch_size,
+        progress=console.progress("checking"),
+    )

@@ -1,0 +1,48 @@
+"""The one place a command's result becomes text, Markdown or JSON.
+
+Every command that renders a plan or check results calls these; the renderers themselves live in
+`report/` (for people) and `formats/` (documents). Markdown and JSON renderers are imported only
+when asked for: most runs print text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bindmgr.model import Plan, ProbeResult
+from bindmgr.report.text import render_check_text, render_plan_text
+
+FORMATS = ("text", "markdown", "json")
+
+
+def render_plan(
+    plan: Plan,
+    fmt: str,
+    *,
+    app_dir: str,
+    layout: str | None,
+    checks: Sequence[ProbeResult] | None = None,
+    color: bool = False,
+    saved_as: str | None = None,
+) -> str:
+    if fmt == "json":
+        from bindmgr.formats.plan import dumps_plan  # noqa: PLC0415 (lazy, see the docstring)
+
+        return dumps_plan(plan, app_dir=app_dir, layout=layout, checks=checks)
+    if fmt == "markdown":
+        from bindmgr.report.markdown import render_plan_markdown  # noqa: PLC0415 (lazy)
+
+        return render_plan_markdown(plan, checks=checks)
+    return render_plan_text(plan, checks=checks, color=color, saved_as=saved_as)
+
+
+def render_check(results: Sequence[ProbeResult], fmt: str, *, color: bool = False) -> str:
+    if fmt == "json":
+        from bindmgr.formats.check import dumps_check  # noqa: PLC0415 (lazy, see the docstring)
+
+        return dumps_check(results)
+    if fmt == "markdown":
+        from bindmgr.report.markdown import render_check_markdown  # noqa: PLC0415 (lazy)
+
+        return render_check_markdown(results)
+    return render_check_text(results, color=color)

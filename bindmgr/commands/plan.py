@@ -1,0 +1,66 @@
+"""`bindmgr plan`: the multi-IP binding planned against the files (exit 2 when it changes any)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from bindmgr.apply.safewrite import replace_file
+from bindmgr.commands.inputs import DesiredArgs, Where, desired_from, open_app, run_checks
+from bindmgr.commands.output import render_plan
+from bindmgr.console import Console
+from bindmgr.errors import ExitCode
+from bindmgr.model import Plan, ProbeResult
+from bindmgr.plan.planner import make_plan
+from bindmgr.read.appdir import App
+
+
+def plan_exit(plan: Plan, checks: Sequence[ProbeResult] | None) -> ExitCode:
+    if plan.conflicts or any(r.status.is_conflict for r in checks or ()):
+        return ExitCode.CONFLICT
+    return ExitCode.CHANGES if plan.has_changes else ExitCode.OK
+
+
+def save_plan(path: Path, plan: Plan, app: App, checks: Sequence[ProbeResult] | None) -> None:
+    from bindmgr.formats.plan import dumps_plan  # noqa: PLC0415 (lazy: only --out writes JSON)
+
+    text = dumps_plan(
+        plan, app_dir=str(app.app_dir.resolve()), layout=app.layout.source, checks=checks
+    )
+    replace_file(path, text.encode("utf-8"), expected_sha256=None)
+
+
+def run(
+    *,
+    where: Where,
+    desired: DesiredArgs,
+    fmt: str,
+    out: Path | None,
+    check: bool,
+    batch_size: int,
+    console: Console,
+) -> ExitCode:
+    wanted = desired_from(desired)
+    assert wanted is not None
+    app = open_app(where, console)
+    plan = make_plan(app.view.config, wanted)
+    checks = (
+        run_checks(wanted.addresses(), app, batch_size=batch_size, console=console)
+        if check
+        else None
+    )
+    if out is not None:
+        save_plan(out, plan, app, checks)
+        console.note(f"plan saved to {out}")
+    console.print(
+        render_plan(
+            plan,
+            fmt,
+            app_dir=str(app.app_dir),
+            layout=app.layout.source,
+            checks=checks,
+            color=console.color,
+            saved_as=None if out is None else str(out),
+        )
+    )
+    return plan_exit(plan, checks)
