@@ -193,6 +193,7 @@ import json, sys, time
 from pathlib import Path
 from bindmgr import errors
 from bindmgr.apply import transaction
+from bindmgr.model import sha256_bytes
 app, me, start, retry = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4] == "1"
 names = ("MDaemon.ini", "Domains.dat")
 def plan(folder):
