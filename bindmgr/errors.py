@@ -59,10 +59,14 @@ class PlanError(InputError):
     """The desired state is invalid (bad IP, bad DNS name, duplicate, ...)."""
 
 
-class StalePlanError(BindmgrError):
-    """An input file changed after the plan was made."""
+class FileChangedError(BindmgrError):
+    """A file is not what bindmgr read or wrote before: someone else changed it meanwhile."""
 
     exit_code = ExitCode.STALE
+
+
+class StalePlanError(FileChangedError):
+    """An input file changed after the plan was made."""
 
 
 class ConflictError(BindmgrError):

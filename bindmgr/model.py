@@ -53,12 +53,22 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def digest(data: bytes | None) -> str | None:
+    """Hex sha256 of a file's bytes; None for a file that does not exist."""
+    return None if data is None else sha256_bytes(data)
+
+
+def show_digest(value: str | None) -> str:
+    """A digest as messages show it: "absent" or "sha256 0123456789ab"."""
+    return "absent" if value is None else f"sha256 {value[:12]}"
+
+
 @dataclass(frozen=True, slots=True)
 class InputFile:
     """A file a plan was made from, with the sha256 of its bytes (stale-plan detection)."""
 
     name: str  # relative to the App folder, as the layout names it
-    sha256: str  # hex; "" when the file did not exist
+    sha256: str  # hex (only files that exist are inputs)
 
     @classmethod
     def of(cls, name: str, data: bytes) -> InputFile:

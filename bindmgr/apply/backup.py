@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bindmgr.apply import faultpoint
-from bindmgr.apply.safewrite import fsync_dir, replace_file
+from bindmgr.apply.safewrite import ANY, fsync_dir, replace_file
 from bindmgr.errors import InputError, UsageError, WriteError
-from bindmgr.model import sha256_bytes
+from bindmgr.model import digest, sha256_bytes, show_digest
 
 BACKUP_DIR = "bindmgr-backups"
 MANIFEST = "manifest.json"
@@ -40,9 +40,9 @@ class BackupFile:
 
     name: str
     stored: str | None  # the copy's file name inside the backup folder; None = did not exist
-    old_sha256: str  # of the backed-up bytes; "" = the file did not exist
-    planned_sha256: str  # of the bytes the apply was about to write ("" = to be deleted)
-    new_sha256: str | None  # of the bytes the apply put in place; None until verified
+    old_sha256: str | None  # of the backed-up bytes; None = the file did not exist
+    planned_sha256: str | None  # of the bytes the apply was about to write (None = to delete)
+    new_sha256: str | None  # of the bytes put in place (None until verified, or deleted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,8 @@ class Backup:
         if sha256_bytes(data) != entry.old_sha256:
             raise InputError(
                 f"backup copy {copy} does not match its manifest (sha256 {sha256_bytes(data)[:12]},"
-                f" manifest says {entry.old_sha256[:12]}); the backup is damaged, nothing restored",
+                f" manifest says {show_digest(entry.old_sha256)}); the backup is damaged, nothing "
+                "restored",
                 hint="restore from another backup folder",
             )
         return data
@@ -95,7 +96,7 @@ def create_backup(
     backup_root: Path,
     app_dir: Path,
     originals: Mapping[str, bytes | None],
-    planned: Mapping[str, str],
+    planned: Mapping[str, str | None],
     *,
     kind: str,
     meta: Mapping[str, object],
@@ -103,9 +104,9 @@ def create_backup(
 ) -> Backup:
     """Copy `originals` (name -> old bytes, None = absent) into a new backup folder.
 
-    `planned`: name -> sha256 of the bytes about to be written. Each copy gets the original's
-    owner, group and mode. The manifest is written last, so a folder without one is an
-    interrupted backup after which nothing was written (prune removes it).
+    `planned`: name -> sha256 of the bytes about to be written (None = to be deleted). Each
+    copy gets the original's owner, group and mode. The manifest is written last, so a folder
+    without one is an interrupted backup after which nothing was written (prune removes it).
     """
     created = now()
     folder = _new_folder(Path(backup_root), created)
@@ -115,13 +116,13 @@ def create_backup(
         stored = None
         if data is not None:
             stored = _unique(Path(name).name, used)
-            replace_file(folder / stored, data, expected_sha256="", like=Path(app_dir) / name)
+            replace_file(folder / stored, data, expected_sha256=None, like=Path(app_dir) / name)
             faultpoint.reached("backup.copied")
         files.append(
             BackupFile(
                 name=name,
                 stored=stored,
-                old_sha256="" if data is None else sha256_bytes(data),
+                old_sha256=digest(data),
                 planned_sha256=planned[name],
                 new_sha256=None,
             )
@@ -142,7 +143,7 @@ def create_backup(
     return backup
 
 
-def mark(backup: Backup, state: str, new_hashes: Mapping[str, str] | None = None) -> Backup:
+def mark(backup: Backup, state: str, new_hashes: Mapping[str, str | None] | None = None) -> Backup:
     """Record the outcome in the manifest: the new hashes once verified, or that it reverted."""
     hashes = new_hashes or {}
     files = tuple(replace(f, new_sha256=hashes.get(f.name, f.new_sha256)) for f in backup.files)
@@ -164,6 +165,11 @@ def load_manifest_dict(folder: Path) -> dict[str, object]:
     return d
 
 
+def _digest_field(value: object) -> str | None:
+    """A manifest's hash: null (or "", as older manifests wrote it) for an absent file."""
+    return None if value in (None, "") else str(value)
+
+
 def load_backup(folder: Path) -> Backup:
     """Read a backup folder's manifest (InputError when missing or damaged)."""
     d = load_manifest_dict(folder)
@@ -172,8 +178,8 @@ def load_backup(folder: Path) -> Backup:
             BackupFile(
                 name=str(f["name"]),
                 stored=None if f["stored"] is None else str(f["stored"]),
-                old_sha256=str(f["old_sha256"]),
-                planned_sha256=str(f["planned_sha256"]),
+                old_sha256=_digest_field(f["old_sha256"]),
+                planned_sha256=_digest_field(f["planned_sha256"]),
                 new_sha256=None if f["new_sha256"] is None else str(f["new_sha256"]),
             )
             for f in d["files"]  # type: ignore[attr-defined]
@@ -301,4 +307,4 @@ def _write_manifest(backup: Backup) -> None:
         "meta": dict(backup.meta),
     }
     data = (json.dumps(body, indent=2, default=str) + "\n").encode("utf-8")
-    replace_file(backup.path / MANIFEST, data, expected_sha256=None)
+    replace_file(backup.path / MANIFEST, data, expected_sha256=ANY)

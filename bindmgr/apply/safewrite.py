@@ -12,11 +12,12 @@ import os
 import secrets
 import stat
 import sys
+from enum import Enum
 from pathlib import Path
 
 from bindmgr.apply import faultpoint
-from bindmgr.errors import StalePlanError, WriteError
-from bindmgr.model import sha256_bytes
+from bindmgr.errors import FileChangedError, WriteError
+from bindmgr.model import digest, show_digest
 
 TEMP_MARK = ".bindmgr-"
 TEMP_SUFFIX = ".tmp"  # never ".SEM": MDaemon acts on any *.SEM file that appears in \App\
@@ -40,10 +41,18 @@ def read_bytes(path: Path) -> bytes | None:
         return None
 
 
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes; "" when the file does not exist (the plan's convention)."""
-    data = read_bytes(path)
-    return "" if data is None else sha256_bytes(data)
+class Unchecked(Enum):
+    """`expected_sha256=ANY`: write whatever the file holds now (bindmgr's own outputs)."""
+
+    ANY = "any"
+
+
+ANY = Unchecked.ANY
+
+
+def file_sha256(path: Path) -> str | None:
+    """Hex sha256 of a file's bytes; None when the file does not exist."""
+    return digest(read_bytes(path))
 
 
 def temp_name(target: Path) -> Path:
@@ -87,13 +96,13 @@ def resolve_target(path: Path) -> Path:
 
 
 def replace_file(
-    path: Path, data: bytes, *, expected_sha256: str | None, like: Path | None = None
+    path: Path, data: bytes, *, expected_sha256: str | Unchecked | None, like: Path | None = None
 ) -> bool:
     """Replace `path`'s bytes with `data` atomically; return False when they are already equal.
 
-    `expected_sha256`: the hash the caller planned against ("" = the file must not exist yet,
-    None = no check). It is checked first and again just before the replace; a mismatch raises
-    StalePlanError naming the file. `like`: copy the permissions of this file instead of the
+    `expected_sha256`: the hash the caller read (None = the file must not exist yet, ANY = no
+    check). It is checked first and again just before the replace; a mismatch raises
+    FileChangedError naming the file. `like`: copy the permissions of this file instead of the
     original's (backups use it); a new file with neither gets 0600.
     Any OSError becomes a WriteError naming the file and the reason; the original is intact and
     the temp file removed (except after the replace: see `_fsync_dir`).
@@ -103,16 +112,16 @@ def replace_file(
         current = read_bytes(target)
     except OSError as exc:
         raise _write_error(path, exc) from exc
-    current_sha = "" if current is None else sha256_bytes(current)
-    if expected_sha256 is not None and current_sha != expected_sha256:
-        raise _stale(path, expected_sha256, current_sha)
+    current_sha = digest(current)
+    if expected_sha256 is not ANY and current_sha != expected_sha256:
+        raise _changed(path, expected_sha256, current_sha)
     if current == data:
         return False
     tmp = temp_name(target)
     try:
         _write_temp(tmp, data, like if like is not None else target)
         if file_sha256(target) != current_sha:  # the last look before the point of no return
-            raise _stale(path, current_sha, file_sha256(target))
+            raise _changed(path, current_sha, file_sha256(target))
         faultpoint.reached("write.before_replace")
         # POSIX: rename(2). Windows: MoveFileExW(MOVEFILE_REPLACE_EXISTING); it fails with
         # a PermissionError when another process has the file open without FILE_SHARE_DELETE
@@ -129,7 +138,7 @@ def replace_file(
     return True
 
 
-def remove_file(path: Path, *, expected_sha256: str | None) -> bool:
+def remove_file(path: Path, *, expected_sha256: str | Unchecked | None) -> bool:
     """Delete `path` (rollback of a file an apply created); False when it is already absent.
 
     Same hash check as replace_file; a symlink is refused (bindmgr never deletes links).
@@ -141,9 +150,9 @@ def remove_file(path: Path, *, expected_sha256: str | None) -> bool:
         )
     try:
         current = read_bytes(path)
-        current_sha = "" if current is None else sha256_bytes(current)
-        if expected_sha256 is not None and current_sha != expected_sha256:
-            raise _stale(path, expected_sha256, current_sha)
+        current_sha = digest(current)
+        if expected_sha256 is not ANY and current_sha != expected_sha256:
+            raise _changed(path, expected_sha256, current_sha)
         if current is None:
             return False
         faultpoint.reached("write.before_replace")
@@ -244,14 +253,12 @@ def _unlink_quietly(path: Path) -> None:
         os.unlink(path)
 
 
-def _stale(path: Path, expected: str, actual: str) -> StalePlanError:
-    def show(h: str) -> str:
-        return "absent" if h == "" else f"sha256 {h[:12]}"
-
-    return StalePlanError(
-        f"{path} changed since the plan was made (planned against {show(expected)}, now "
-        f"{show(actual)}); nothing was written to it",
-        hint="make a new plan from the current files and rerun",
+def _changed(path: Path, expected: str | None, actual: str | None) -> FileChangedError:
+    return FileChangedError(
+        f"{path} changed while bindmgr was writing it (expected {show_digest(expected)}, now "
+        f"{show_digest(actual)}); nothing was written to it",
+        hint="another program wrote it meanwhile (MDaemon, Remote Administration, an editor): "
+        "rerun to work from the current file",
     )
 
 

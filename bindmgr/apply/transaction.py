@@ -27,10 +27,18 @@ from bindmgr.apply.backup import (
 )
 from bindmgr.apply.lock import AppLock
 from bindmgr.apply.safewrite import leftover_temps, read_bytes, remove_file, replace_file
-from bindmgr.errors import BindmgrError, LockError, StalePlanError, UsageError, WriteError
-from bindmgr.model import sha256_bytes
+from bindmgr.errors import (
+    BindmgrError,
+    FileChangedError,
+    LockError,
+    StalePlanError,
+    UsageError,
+    WriteError,
+)
+from bindmgr.model import digest, show_digest
 
 Verify = Callable[[str, bytes], None]
+Explain = Callable[[str, bytes | None], str]  # (file, its current bytes) -> what changed
 Message = Callable[[str], None]
 Contents = Mapping[str, bytes | None]  # None: the file must not exist (restore of a new file)
 Check = Callable[[Mapping[str, bytes | None]], None]
@@ -54,8 +62,10 @@ def commit(
     app_dir: Path,
     new_contents: Mapping[str, bytes],
     *,
-    expected: Mapping[str, str],
+    expected: Mapping[str, str | None],
     verify: Verify | None = None,
+    explain: Explain | None = None,
+    stale_hint: str = "make a new plan from the current files and rerun",
     keep: int = 10,
     lock_timeout: float = 30.0,
     backup_root: Path | None = None,
@@ -65,8 +75,10 @@ def commit(
 ) -> CommitResult:
     """Write `new_contents` (name relative to `app_dir` -> bytes) as planned against `expected`.
 
-    `expected` holds the sha256 the plan saw for every input file ("" = must not exist yet); it
+    `expected` holds the sha256 the plan saw for every input file (None = must not exist yet); it
     must cover every name in `new_contents` and may name further inputs that are only checked.
+    This is the stale check, made once, with the lock held: `explain(name, current bytes)` says
+    what changed in a file (the caller knows its format; without it, the hashes are shown).
     Raises StalePlanError (naming every changed file; nothing written), LockError, WriteError
     (the message says whether files were restored), UsageError for bad arguments.
     """
@@ -79,15 +91,20 @@ def commit(
     app = Path(app_dir)
 
     def check(current: Mapping[str, bytes | None]) -> None:
-        stale = [
-            _stale_line(app / n, want, _sha(current[n]))
-            for n, want in expected.items()
-            if _sha(current[n]) != want
-        ]
+        stale = []
+        for name, want in expected.items():
+            now = digest(current[name])
+            if now != want:
+                why = (
+                    explain(name, current[name])
+                    if explain is not None
+                    else f"planned {show_digest(want)}, now {show_digest(now)}"
+                )
+                stale.append(f"{app / name} changed since the plan was made ({why})")
         if stale:
             raise StalePlanError(
-                "the plan is stale, nothing was written: " + "; ".join(stale),
-                hint="make a new plan from the current files and rerun",
+                "the plan is stale, nothing was written:\n  " + "\n  ".join(stale),
+                hint=stale_hint,
             )
 
     reads = [*new_contents, *(n for n in expected if n not in new_contents)]
@@ -122,7 +139,7 @@ def restore(
 ) -> CommitResult:
     """Put `backup`'s old bytes back (a file the apply created is removed), as a new transaction.
 
-    Refuses with StalePlanError when a file's current hash is neither what that apply wrote nor
+    Refuses with FileChangedError when a file's current hash is neither what that apply wrote nor
     the backed-up one (someone changed it since), unless `force`. A file already equal to the
     backup is left alone. The files being replaced are backed up first (kind "restore"), so a
     rollback can be undone by restoring that backup.
@@ -134,20 +151,20 @@ def restore(
     def check(current: Mapping[str, bytes | None]) -> None:
         stale = []
         for f in backup.files:
-            now = _sha(current[f.name])
+            now = digest(current[f.name])
             allowed: set[str | None] = set()  # REVERTED: the apply's writes were put back
             if backup.state == WRITTEN:
                 allowed = {f.new_sha256}
             elif backup.state == BACKED_UP:  # interrupted: its new bytes may be in place
                 allowed = {f.planned_sha256}
             if now != f.old_sha256 and now not in allowed:
-                wrote = "?" if f.new_sha256 is None else _show(f.new_sha256)
+                wrote = "?" if f.new_sha256 is None else show_digest(f.new_sha256)
                 stale.append(
                     f"{app / f.name} changed after that {backup.kind} (it wrote {wrote}, "
-                    f"now {_show(now)})"
+                    f"now {show_digest(now)})"
                 )
         if stale and not force:
-            raise StalePlanError(
+            raise FileChangedError(
                 f"not restoring {backup.path.name}, nothing was written: " + "; ".join(stale),
                 hint="look at those changes first; to overwrite them anyway, rerun with --force "
                 "(the current files are backed up before the restore)",
@@ -204,7 +221,7 @@ def _run(
         unchanged = tuple(n for n in contents if n not in changed)
         if not changed:
             return CommitResult(written=(), unchanged=unchanged, backup=None, pruned=())
-        planned = {n: _sha(contents[n]) for n in changed}
+        planned = {n: digest(contents[n]) for n in changed}
         backup = create_backup(
             root, app, {n: current[n] for n in changed}, planned, kind=kind, meta=meta
         )
@@ -217,7 +234,7 @@ def _run(
         written: list[str] = []
         try:
             for n in changed:
-                _put(paths[n], contents[n], expected=_sha(current[n]))
+                _put(paths[n], contents[n], expected=digest(current[n]))
                 written.append(n)
             for n in changed:
                 _read_back(n, paths[n], contents[n], verify)
@@ -263,7 +280,7 @@ def _revert(
     failures = []
     for n in reversed(written):
         try:
-            _put(paths[n], current[n], expected=_sha(contents[n]))
+            _put(paths[n], current[n], expected=digest(contents[n]))
         except BindmgrError as err:
             failures.append(f"{paths[n]}: {err}")
     with contextlib.suppress(BindmgrError):
@@ -290,7 +307,7 @@ def _revert(
     raise WriteError(f"unexpected failure while writing: {exc!r}; {note}") from exc
 
 
-def _put(path: Path, data: bytes | None, *, expected: str) -> None:
+def _put(path: Path, data: bytes | None, *, expected: str | None) -> None:
     if data is None:
         remove_file(path, expected_sha256=expected)
     else:
@@ -349,15 +366,3 @@ def _prune(root: Path, keep: int, backup: Backup, tell: Message) -> list[Path]:
         tell(f"could not delete old backups in {root}: {exc}")
         return []
     return removed
-
-
-def _sha(data: bytes | None) -> str:
-    return "" if data is None else sha256_bytes(data)
-
-
-def _show(h: str | None) -> str:
-    return "absent" if h == "" else f"sha256 {(h or '?')[:12]}"
-
-
-def _stale_line(path: Path, want: str, now: str) -> str:
-    return f"{path} changed since the plan was made (planned {_show(want)}, now {_show(now)})"

@@ -6,6 +6,7 @@ Composes the planner, the bind check and the transaction; every file write goes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,28 +28,31 @@ from bindmgr.errors import (
     BindmgrError,
     ConflictError,
     ExitCode,
+    FileChangedError,
     InputError,
     RevertedError,
-    StalePlanError,
     UsageError,
 )
-from bindmgr.model import Change, Plan, ProbeStatus, sha256_bytes
+from bindmgr.ini.file import IniFile
+from bindmgr.model import Change, Plan, ProbeStatus
 from bindmgr.plan.planner import make_plan
 from bindmgr.read.appdir import App
 from bindmgr.report.text import render_check_text, render_plan_text
 
 
-def stale_details(plan: Plan, app: App) -> list[str]:
-    """For each input file whose bytes changed since the plan: the file and the keys that moved."""
-    now = {name: sha256_bytes(raw) for name, raw in app.data.items()}
-    lines = []
-    for entry in plan.inputs:
-        if now.get(entry.name, "") == entry.sha256:
-            continue
+def _what_moved(plan: Plan) -> Callable[[str, bytes | None], str]:
+    """For the stale check: which of the keys the plan changes moved in a file since planning."""
+
+    def explain(name: str, data: bytes | None) -> str:
+        if data is None:
+            return "it is gone"
+        try:
+            ini = IniFile.from_bytes(data, name)
+        except BindmgrError:
+            return "it no longer reads as an INI file"
         moved = []
-        ini = app.files.get(entry.name)
-        for change in plan.changes:
-            if change.file != entry.name or change.key is None or ini is None:
+        for change in _changes_for(plan, name):
+            if change.key is None:
                 continue
             current = ini.get(change.section, change.key)
             if current != change.old:
@@ -56,9 +60,9 @@ def stale_details(plan: Plan, app: App) -> list[str]:
                     f"[{change.section}] {change.key} was {change.old!r} when planned, "
                     f"now {current!r}"
                 )
-        detail = "; ".join(moved) if moved else "the keys the plan changes are as planned"
-        lines.append(f"{app.app_dir / entry.name} changed since the plan ({detail})")
-    return lines
+        return "; ".join(moved) if moved else "the keys the plan changes are as planned"
+
+    return explain
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +109,6 @@ def _plan_for_apply(
         )
     app = open_app(where, console, saved)
     if saved is not None:
-        stale = stale_details(saved.plan, app)
-        if stale:
-            raise StalePlanError(
-                "the plan is stale, nothing was written:\n  " + "\n  ".join(stale),
-                hint=f"make a new plan (bindmgr plan ... --out {plan_file}) and review it",
-            )
         return saved.plan, app
     assert desired is not None
     plan = make_plan(app.view.config, desired)
@@ -183,12 +181,17 @@ def run(
     def verify(name: str, data: bytes) -> None:
         verify_edit(name, originals[name], data, _changes_for(plan, name))
 
-    expected = dict.fromkeys(new, "") | {f.name: f.sha256 for f in plan.inputs}
+    expected: dict[str, str | None] = dict.fromkeys(new, None)
+    expected |= {f.name: f.sha256 for f in plan.inputs}
     result = transaction.commit(
         app.app_dir,
         new,
         expected=expected,
         verify=verify,
+        explain=_what_moved(plan),
+        stale_hint="make a new plan (bindmgr plan ... --out PLAN.json) and review it"
+        if plan_file is None
+        else f"make a new plan (bindmgr plan ... --out {plan_file}) and review it",
         keep=safety.keep,
         lock_timeout=safety.lock_timeout,
         backup_root=safety.backup_dir,
@@ -295,7 +298,7 @@ def _revert(
             on_message=console.note,
             command="bindmgr apply (revert)",
         )
-    except StalePlanError as exc:  # a file changed since the apply (MDaemon may rewrite its INI)
+    except FileChangedError as exc:  # a file changed since the apply (MDaemon may rewrite it)
         where = "" if safety.backup_dir is None else f" --backup-dir {safety.backup_dir}"
         raise BindmgrError(
             f"{reason}, but the previous files could not be restored: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bindmgr.apply.safewrite import replace_file
+from bindmgr.apply.safewrite import ANY, replace_file
 from bindmgr.commands.inputs import DesiredArgs, Where, desired_from, open_app, run_checks
 from bindmgr.commands.output import render_plan
 from bindmgr.console import Console
@@ -27,7 +27,7 @@ def save_plan(path: Path, plan: Plan, app: App, checks: Sequence[ProbeResult] | 
     text = dumps_plan(
         plan, app_dir=str(app.app_dir.resolve()), layout=app.layout.source, checks=checks
     )
-    replace_file(path, text.encode("utf-8"), expected_sha256=None)
+    replace_file(path, text.encode("utf-8"), expected_sha256=ANY)
 
 
 def run(

@@ -81,7 +81,7 @@ def test_backup_folder_copies_and_manifest(tmp_path: Path) -> None:
     assert files["New.ini"] == {
         "name": "New.ini",
         "stored": None,
-        "old_sha256": "",
+        "old_sha256": None,
         "planned_sha256": "3" * 64,
         "new_sha256": None,
     }

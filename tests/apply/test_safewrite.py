@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from bindmgr.apply.safewrite import (
+    ANY,
     file_sha256,
     leftover_temps,
     remove_file,
     replace_file,
     temp_name,
 )
-from bindmgr.errors import StalePlanError, WriteError
+from bindmgr.errors import FileChangedError, WriteError
 from bindmgr.model import sha256_bytes
 from tests.support.safety import (
     fill_disk,
@@ -62,7 +63,7 @@ def test_replaces_bytes_and_keeps_mode(tmp_path: Path) -> None:
 def test_keeps_owner_and_group(tmp_path: Path) -> None:
     f = make(tmp_path / "MDaemon.ini", mode=0o604)
     os.chown(f, 1234, 5678)
-    replace_file(f, NEW, expected_sha256=None)
+    replace_file(f, NEW, expected_sha256=ANY)
     st = f.stat()
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (1234, 5678, 0o604)
 
@@ -78,7 +79,7 @@ def test_equal_bytes_is_a_no_op(tmp_path: Path) -> None:
 
 def test_stale_hash_refused_and_names_file(tmp_path: Path) -> None:
     f = make(tmp_path / "MDaemon.ini")
-    with pytest.raises(StalePlanError, match=r"MDaemon\.ini changed since the plan"):
+    with pytest.raises(FileChangedError, match=r"MDaemon\.ini changed while bindmgr was writing"):
         replace_file(f, NEW, expected_sha256=sha256_bytes(b"something else"))
     assert f.read_bytes() == OLD
     assert leftovers(tmp_path) == []
@@ -86,11 +87,11 @@ def test_stale_hash_refused_and_names_file(tmp_path: Path) -> None:
 
 def test_new_file_needs_empty_expected_and_gets_0600(tmp_path: Path) -> None:
     f = tmp_path / "Domains.dat"
-    assert replace_file(f, NEW, expected_sha256="") is True
+    assert replace_file(f, NEW, expected_sha256=None) is True
     assert stat.S_IMODE(f.stat().st_mode) == 0o600
-    with pytest.raises(StalePlanError, match="planned against absent"):
-        replace_file(f, OLD, expected_sha256="")
-    assert file_sha256(tmp_path / "missing") == ""
+    with pytest.raises(FileChangedError, match="expected absent"):
+        replace_file(f, OLD, expected_sha256=None)
+    assert file_sha256(tmp_path / "missing") is None
 
 
 def test_temp_name_never_a_semaphore(tmp_path: Path) -> None:
@@ -120,14 +121,14 @@ def hook(event, args):
             os.pwrite(fd, b"EDITED BY SOMEONE ELSE", 0)
 sys.addaudithook(hook)
 try:
-    safewrite.replace_file(Path(target), b"new bytes", expected_sha256=None)
+    safewrite.replace_file(Path(target), b"new bytes", expected_sha256=safewrite.ANY)
     print(json.dumps("replaced"))
-except errors.StalePlanError as e:
+except errors.FileChangedError as e:
     print(json.dumps(str(e)))
 """
     out = python(code, str(f))
     assert out.returncode == 0, out.stderr
-    assert "changed since the plan" in json.loads(out.stdout)
+    assert "changed while bindmgr was writing it" in json.loads(out.stdout)
     assert f.read_bytes().startswith(b"EDITED BY SOMEONE ELSE")
     assert leftovers(tmp_path) == []
 
@@ -151,7 +152,7 @@ def test_dangling_symlink_refused(tmp_path: Path) -> None:
     link = tmp_path / "MDaemon.ini"
     link.symlink_to(tmp_path / "nowhere.ini")
     with pytest.raises(WriteError, match="does not exist; the link is left as it is"):
-        replace_file(link, NEW, expected_sha256=None)
+        replace_file(link, NEW, expected_sha256=ANY)
     assert link.is_symlink()
     assert not (tmp_path / "nowhere.ini").exists()
 
@@ -166,16 +167,16 @@ def test_leftover_temps_found_only_for_that_file(tmp_path: Path) -> None:
 
 def test_remove_file(tmp_path: Path) -> None:
     f = make(tmp_path / "new.ini")
-    with pytest.raises(StalePlanError):
+    with pytest.raises(FileChangedError):
         remove_file(f, expected_sha256="0" * 64)
     assert f.exists()
     assert remove_file(f, expected_sha256=sha256_bytes(OLD)) is True
     assert not f.exists()
-    assert remove_file(f, expected_sha256="") is False
+    assert remove_file(f, expected_sha256=None) is False
     link = tmp_path / "link.ini"
     link.symlink_to(make(tmp_path / "t.ini"))
     with pytest.raises(WriteError, match="does not delete links"):
-        remove_file(link, expected_sha256=None)
+        remove_file(link, expected_sha256=ANY)
     assert link.is_symlink()
 
 
@@ -206,7 +207,7 @@ from bindmgr.apply import safewrite
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 try:
-    safewrite.replace_file(Path(sys.argv[1]), b"x" * 100000, expected_sha256=None)
+    safewrite.replace_file(Path(sys.argv[1]), b"x" * 100000, expected_sha256=safewrite.ANY)
 except errors.WriteError as e:
     print(json.dumps(str(e)))
 """
@@ -241,7 +242,7 @@ def test_folder_not_writable_for_a_non_root_user(public_dir: Path) -> None:
     public_dir.chmod(0o555)
     try:
         out = run_as_nobody(
-            f"safewrite.replace_file(Path({str(f)!r}), b'new', expected_sha256=None)"
+            f"safewrite.replace_file(Path({str(f)!r}), b'new', expected_sha256=safewrite.ANY)"
         )
     finally:
         public_dir.chmod(0o755)
@@ -261,7 +262,9 @@ def test_non_root_writer_never_widens_group_access(public_dir: Path) -> None:
     f = make(public_dir / "MDaemon.ini", mode=0o660)
     os.chown(f, 65534, 5678)
     os.chown(public_dir, 65534, 65534)
-    out = run_as_nobody(f"safewrite.replace_file(Path({str(f)!r}), b'new', expected_sha256=None)")
+    out = run_as_nobody(
+        f"safewrite.replace_file(Path({str(f)!r}), b'new', expected_sha256=safewrite.ANY)"
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"ok": True}
     st = f.stat()

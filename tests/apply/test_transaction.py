@@ -12,9 +12,10 @@ import pytest
 
 from bindmgr.apply.backup import BACKED_UP, REVERTED, WRITTEN, list_backups, load_backup
 from bindmgr.apply.lock import LOCK_NAME, AppLock
-from bindmgr.apply.safewrite import file_sha256, sha256_bytes
+from bindmgr.apply.safewrite import file_sha256
 from bindmgr.apply.transaction import CommitResult, commit, restore
-from bindmgr.errors import LockError, StalePlanError, UsageError, WriteError
+from bindmgr.errors import FileChangedError, LockError, StalePlanError, UsageError, WriteError
+from bindmgr.model import sha256_bytes
 from tests.support.safety import (
     NEW_A,
     NEW_B,
@@ -118,10 +119,10 @@ def test_stale_input_refused_naming_every_file(tmp_path: Path) -> None:
 
 def test_new_file_allowed_only_when_planned_absent(tmp_path: Path) -> None:
     app = make_app(tmp_path / "App")
-    res = commit(app, {"New.ini": b"[x]\r\n"}, expected={"New.ini": ""}, lock_timeout=0)
+    res = commit(app, {"New.ini": b"[x]\r\n"}, expected={"New.ini": None}, lock_timeout=0)
     assert res.written == ("New.ini",)
     with pytest.raises(StalePlanError, match="planned absent"):
-        commit(app, {"New.ini": b"[y]\r\n"}, expected={"New.ini": ""}, lock_timeout=0)
+        commit(app, {"New.ini": b"[y]\r\n"}, expected={"New.ini": None}, lock_timeout=0)
     assert res.backup is not None
     restore(app, res.backup, lock_timeout=0)  # the apply created it: rollback removes it
     assert not (app / "New.ini").exists()
@@ -132,9 +133,9 @@ def test_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"no planned sha256 for MDaemon\.ini"):
         commit(app, {A: NEW_A}, expected={}, lock_timeout=0)
     with pytest.raises(UsageError, match="name the same file"):
-        commit(app, {A: NEW_A, f"./{A}": NEW_A}, expected={A: "", f"./{A}": ""}, lock_timeout=0)
+        commit(app, {A: NEW_A, f"./{A}": NEW_A}, expected={A: None, f"./{A}": None}, lock_timeout=0)
     with pytest.raises(UsageError, match="relative"):
-        commit(app, {str(app / A): NEW_A}, expected={str(app / A): ""}, lock_timeout=0)
+        commit(app, {str(app / A): NEW_A}, expected={str(app / A): None}, lock_timeout=0)
     with pytest.raises(UsageError, match="keep must be at least 1"):
         commit(app, {A: NEW_A}, expected=planned(app, A), keep=0, lock_timeout=0)
     assert (app / A).read_bytes() == OLD_A
@@ -246,8 +247,9 @@ def test_restore_refuses_a_file_changed_after_the_apply_unless_forced(tmp_path: 
     assert applied.backup is not None
     edited = NEW_B + b"Admin=edit\r\n"
     (app / B).write_bytes(edited)
-    with pytest.raises(StalePlanError) as err:
+    with pytest.raises(FileChangedError) as err:
         restore(app, applied.backup, lock_timeout=0)
+    assert not isinstance(err.value, StalePlanError)  # no plan is involved in a rollback
     msg = str(err.value)
     assert str(app / B) in msg
     assert "changed after that apply" in msg
