@@ -17,7 +17,6 @@ from bindmgr.report.wording import (
     clip,
     conflict_count,
     holder_text,
-    login_reminder,
     plan_counts,
     plural,
     safe,
@@ -270,9 +269,6 @@ def _plan_sections(plan: Plan, checks: Sequence[ProbeResult] | None, short: bool
         if bad:
             warning = f"MDaemon cannot bind {plural(bad, 'pair')}; free them before applying."
             sections.append(_Section(title=(f"**{warning}**",), items=()))
-    reminder = login_reminder(plan)
-    if reminder:
-        sections.append(_Section(title=(md_escape(reminder),), items=()))
     return sections
 
 

@@ -17,7 +17,6 @@ from bindmgr.report.wording import (
     conflict_count,
     group_changes,
     holder_text,
-    login_reminder,
     next_step,
     plan_counts,
     plural,
@@ -183,5 +182,7 @@ def render_plan_text(
             warning = f"MDaemon cannot bind {plural(bad, 'pair')}; free them before applying."
             block.append("  " + style(warning, "red", "bold"))
         blocks.append(block)
-    blocks.extend([[line] for line in (login_reminder(plan), next_step(plan, saved_as)) if line])
+    step = next_step(plan, saved_as)
+    if step:
+        blocks.append([step])
     return "\n\n".join("\n".join(block) for block in blocks) + "\n"

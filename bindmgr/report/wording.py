@@ -123,22 +123,6 @@ def change_counts(changes: Iterable[Change]) -> list[tuple[str, dict[Action, int
     return list(files.items())
 
 
-def login_reminder(plan: Plan) -> str | None:
-    """Shared IPs serve every domain only to full-address logins (MDaemon 11+ default).
-
-    None for a single-IP plan, or when the planner's notes already say it (no repetition).
-    """
-    if len(plan.desired.slots) < 2:
-        return None
-    if any("full e-mail address" in note for note in plan.notes):
-        return None
-    return (
-        "Users must log in with their full e-mail address "
-        f"(user@{safe(clip(plan.desired.domain, 200))}, not just user): every bound IP serves "
-        "all domains only to full-address logins."
-    )
-
-
 def next_step(plan: Plan, saved_as: str | None) -> str | None:
     if plan.conflicts:
         return (
