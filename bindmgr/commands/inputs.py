@@ -46,7 +46,7 @@ class DesiredArgs:
 
 def read_bindings(path: Path) -> Desired:
     """The desired state from a bindings file."""
-    from bindmgr.plan.bindings import parse_bindings  # noqa: PLC0415 (lazy, see the imports)
+    from bindmgr.plan.desired import parse_bindings  # noqa: PLC0415 (lazy, see the imports)
 
     text = read_text(path, "the bindings file", hint="pass an existing UTF-8 file with --bindings")
     return parse_bindings(text, str(path))

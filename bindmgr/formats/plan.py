@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bindmgr import __version__
+from bindmgr.errors import PlanError
 from bindmgr.formats.check import check_body, check_summary_mismatch, read_check_body
 from bindmgr.formats.jsondoc import FORMAT_VERSION, JsonReader, dumps_json, index, join
 from bindmgr.model import (
@@ -25,6 +26,7 @@ from bindmgr.model import (
     ProbeResult,
     Slot,
 )
+from bindmgr.plan.desired import validate_desired
 
 TOOL = f"bindmgr {__version__}"
 DNS_TYPES = ("A", "AAAA", "PTR")
@@ -156,7 +158,7 @@ class _PlanReader(JsonReader):
     def desired(self, doc: Mapping[str, object]) -> Desired:
         obj = self.child(doc, "desired", "")
         slots = self.array(obj, "slots", "desired")
-        return Desired(
+        desired = Desired(
             domain=self.string(obj, "domain", "desired"),
             pattern=self.string(obj, "pattern", "desired"),
             prune=self.boolean(obj, "prune", "desired"),
@@ -164,6 +166,11 @@ class _PlanReader(JsonReader):
                 self.slot_value(item, index("desired.slots", i)) for i, item in enumerate(slots)
             ),
         )
+        try:
+            validate_desired(desired)
+        except PlanError as exc:
+            self.fail("desired", exc.message)
+        return desired
 
     def change(self, obj: Mapping[str, object], path: str) -> Change:
         action = self.enum(obj, "action", path, Action)

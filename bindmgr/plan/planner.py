@@ -24,8 +24,7 @@ from bindmgr.model import (
     Plan,
     Slot,
 )
-from bindmgr.plan.desired import validate_desired
-from bindmgr.plan.names import FIRST_N, NamePattern
+from bindmgr.plan.names import FIRST_N, NamePattern, compile_pattern
 
 LOGIN_NOTE = (
     "Users must log in with their full e-mail address (user@{domain}): on an IP shared by "
@@ -317,7 +316,7 @@ def _assignment_note(target: _Target, changed: bool) -> str:
 
 def make_plan(config: Config, desired: Desired) -> Plan:
     """Plan the bindings `desired` asks for against `config`; pure, deterministic."""
-    names = validate_desired(desired)
+    names = compile_pattern(desired.pattern, desired.domain)
     if config.domain_keys.section is not None:
         raise LayoutError(
             f"the layout puts every secondary domain in section [{config.domain_keys.section}] "

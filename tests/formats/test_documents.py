@@ -55,10 +55,39 @@ dns_records = st.one_of(
     st.builds(DnsRecord, texts, st.just("AAAA"), v6s.map(str)),
     st.builds(DnsRecord, texts, st.just("PTR"), texts),
 )
-shas = st.just("") | st.text("0123456789abcdef", min_size=64, max_size=64)
+shas = st.text("0123456789abcdef", min_size=64, max_size=64)
+
+
+def _each_address_once(slots: list[Slot]) -> bool:
+    addresses = [a for slot in slots for a in slot.addresses()]
+    return len(set(addresses)) == len(addresses)
+
+
+# A saved plan's desired state is validated when it is read, like one from the command line:
+# any valid one must come back equal (public unicast addresses, each once; a real DNS name).
+usable_v4s = st.integers(0x0B000000, 0xDF000000).map(IPv4Address)
+usable_v6s = st.integers(0x2001_4000 << 96, (0x2001_4000 << 96) + 2**64).map(IPv6Address)
+usable_slots = st.one_of(
+    st.builds(Slot, usable_v4s, st.none()),
+    st.builds(Slot, st.none(), usable_v6s),
+    st.builds(Slot, usable_v4s, usable_v6s),
+)
+desireds = st.builds(
+    Desired,
+    st.sampled_from(["example.com", "mail.example.org", "xn--r8jz45g.example"]),
+    st.lists(usable_slots, min_size=1, max_size=4, unique_by=lambda s: s.addresses())
+    .filter(
+        lambda ss: (
+            len({a for s in ss for a in s.addresses()}) == sum(len(s.addresses()) for s in ss)
+        )
+    )
+    .map(tuple),
+    st.sampled_from(["mail-{n}.{domain}", "mx{n}.{domain}"]),
+    st.booleans(),
+)
 plans = st.builds(
     Plan,
-    desired=st.builds(Desired, texts, st.lists(slots, max_size=4).map(tuple), texts, st.booleans()),
+    desired=desireds,
     assignments=st.lists(st.builds(Assignment, texts, slots, st.booleans(), texts), max_size=4).map(
         tuple
     ),
@@ -249,6 +278,9 @@ BAD_EDITS = [
     (_set(("desired", "slots", 0, "v6"), "10.0.0.1"), "desired.slots[0].v6", "not an IPv6"),
     (_set(("desired", "slots", 0), {"v4": None, "v6": None}), "desired.slots[0]", "needs an"),
     (_set(("desired", "prune"), "yes"), "desired.prune", "true or false"),
+    (_set(("desired", "slots", 0, "v4"), "0.0.0.0"), "desired", "unspecified address"),
+    (_set(("desired", "domain"), "exa mple.com"), "desired", "base domain"),
+    (_set(("desired", "pattern"), "mail.{domain}"), "desired", "{n}"),
     (_set(("assignments", 1, "slot", "v4"), "x"), "assignments[1].slot.v4", "not an IPv4"),
     (_set(("inputs", 0, "sha256"), "ABC"), "inputs[0].sha256", "64 lowercase hex"),
     (_set(("dns",), [{"name": "a", "type": "MX", "value": "b"}]), "dns[0].type", '"MX"'),

@@ -8,7 +8,7 @@ import pytest
 from bindmgr.commands.inputs import read_bindings
 from bindmgr.errors import InputError, PlanError
 from bindmgr.model import Slot
-from bindmgr.plan.bindings import EXAMPLE, parse_bindings
+from bindmgr.plan.desired import EXAMPLE, parse_bindings
 
 
 def test_example_parses() -> None:
