@@ -11,9 +11,7 @@ from bindmgr.errors import LayoutError, PlanError
 from bindmgr.model import (
     DEFAULT_PATTERN,
     Action,
-    Change,
     Config,
-    Desired,
     DnsRecord,
     Domain,
     InputFile,
@@ -25,13 +23,13 @@ from bindmgr.plan.planner import make_plan
 from tests.support.plan import (
     DEFAULT_KEYS,
     DOMAIN_KEYS,
+    applied,
     config,
     default,
     domain,
     section_changes,
     sets,
 )
-from tests.support.simulate import simulate
 
 INI, DAT = "MDaemon.ini", "Domains.dat"
 A, B, C, D, E = (f"127.0.0.{i}" for i in range(1, 6))
@@ -40,7 +38,7 @@ A, B, C, D, E = (f"127.0.0.{i}" for i in range(1, 6))
 def plan(c: Config, *ips: str, pattern: str = DEFAULT_PATTERN, prune: bool = False) -> Plan:
     p = make_plan(c, parse_desired("example.com", ips, pattern=pattern, prune=prune))
     if not p.conflicts:  # every plan in this file is also idempotent
-        assert make_plan(simulate(c, p), p.desired).changes == ()
+        assert make_plan(applied(c, p), p.desired).changes == ()
     return p
 
 
@@ -524,69 +522,6 @@ def test_inputs_and_desired_are_carried() -> None:
     p = plan(c, A)
     assert p.inputs == inputs
     assert p.desired.slots == (Slot(v4=IPv4Address(A)),)
-
-
-def test_simulate_applies_changes() -> None:
-    c = current()
-    p = plan(c, D, B, prune=True)
-    after = simulate(c, p)
-    assert after.default.ip == IPv4Address(D)
-    assert after.default.bind
-    assert after.default.raw_value("domainip") == D
-    assert [d.name for d in after.domains] == ["mail-2.example.com"]
-    assert after.domains[0].ip == IPv4Address(B)
-
-
-def test_simulate_delete_key_and_new_sections() -> None:
-    c = current()
-    changes = (
-        Change(DAT, "MAIL-2.example.com", "ip", B, None, "test", Action.DELETE_KEY),
-        Change(DAT, "mail-2.example.com", "Bind", "Yes", "no", "test"),
-        Change(DAT, "mail-9.example.com", "IP6", None, "2001:db8::9", "test"),
-        Change(INI, "domain", "DomainIP6", None, "::1", "test"),
-    )
-    after = simulate(c, Plan(p_desired(), (), changes))
-    mail2 = after.domains[0]
-    assert (mail2.ip, mail2.bind, mail2.raw_value("IP"), mail2.raw_value("Bind")) == (
-        None,
-        False,
-        None,
-        "no",
-    )
-    assert after.domains[-1] == Domain(
-        "mail-9.example.com", ipv6=IPv6Address("2001:db8::9"), raw=(("IP6", "2001:db8::9"),)
-    )
-    assert after.default.ipv6 == IPv6Address("::1")
-
-
-def p_desired() -> Desired:
-    return parse_desired("example.com", [A])
-
-
-@pytest.mark.parametrize(
-    ("change", "expected"),
-    [
-        (Change(DAT, "x.test", None, None, "1", "r"), "has no key"),
-        (
-            Change(DAT, "x.test", "IP", None, None, "r"),
-            "SET of Domains.dat [x.test] IP has no value",
-        ),
-        (Change(DAT, "x.test", "IP", None, "::1", "r"), "::1 is not an IPv4 address"),
-        (Change(DAT, "x.test", "IP6", None, "10.0.0.1", "r"), "10.0.0.1 is not an IPv6 address"),
-        (Change(DAT, "x.test", "IP", None, "10.0.0.x", "r"), "'10.0.0.x' is not an IP address"),
-        (Change(DAT, "x.test", "Bind", None, "maybe", "r"), "'maybe' is not Yes or No"),
-        (Change(DAT, "x.test", "MaxUsers", None, "5", "r"), "is not a key the layout manages"),
-        (Change("Other.ini", "x.test", "IP", None, B, "r"), "matches no domain file"),
-        (
-            Change(INI, "Domain", None, None, None, "r", Action.DELETE_SECTION),
-            "may not delete the Default Domain",
-        ),
-    ],
-)
-def test_simulate_refuses_changes_the_planner_never_makes(change: Change, expected: str) -> None:
-    with pytest.raises(PlanError) as exc:
-        simulate(current(), Plan(p_desired(), (), (change,)))
-    assert expected in str(exc.value)
 
 
 def test_bound_leftover_without_address_is_unbound() -> None:

@@ -1,10 +1,19 @@
-"""Config fixtures for the planner tests, built directly from model values (no files)."""
+"""Config fixtures for the planner tests, built from model values, and the real round trip.
+
+`write_config` puts a Config into INI bytes and `read_back` reads them through a layout, so the
+tests can "apply" a plan with the real writer (`apply_changes`) and plan again.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
+from bindmgr.apply.edit import apply_changes
+from bindmgr.ini.file import IniFile
 from bindmgr.model import Change, Config, Domain, DomainKeys, Plan
+from bindmgr.read.config import read_config
+from bindmgr.read.layout import Layout, default_layout_path, parse_layout
 
 DEFAULT_KEYS = DomainKeys(
     file="MDaemon.ini", section="Domain", ip="DomainIP", bind="BindToDomainIP", ipv6="DomainIP6"
@@ -12,6 +21,50 @@ DEFAULT_KEYS = DomainKeys(
 DOMAIN_KEYS = DomainKeys(
     file="Domains.dat", section=None, ip="IP", bind="Bind", ipv6="IP6", fqdn="FQDN"
 )
+SHIPPED = parse_layout(default_layout_path().read_text("utf-8"), "layout.ini")
+# The shipped layout with the keys these fixtures use.
+LAYOUT = dataclasses.replace(SHIPPED, default_keys=DEFAULT_KEYS, domain_keys=DOMAIN_KEYS)
+
+
+def write_config(c: Config, layout: Layout = LAYOUT) -> dict[str, bytes]:
+    """The INI files that hold `c`, as MDaemon would keep them (the reader's inverse)."""
+    dk, sk = layout.default_keys, layout.domain_keys
+    main = [f"[{dk.section}]", f"{layout.default_name_key}={c.default.name}"]
+    main += [f"{key}={value}" for key, value in c.default.raw]
+    domains: list[str] = []
+    for x in c.domains:
+        domains.append(f"[{x.name}]")
+        domains += [f"{key}={value}" for key, value in x.raw]
+        domains += [f"{key}=1" for key in x.other_keys]
+
+    def text(lines: list[str]) -> bytes:
+        return "".join(f"{line}\r\n" for line in lines).encode("cp1252")
+
+    return {dk.file: text(main), sk.file: text(domains)}
+
+
+def read_back(files: dict[str, bytes], layout: Layout = LAYOUT) -> Config:
+    scanned = {name: IniFile.from_bytes(data, name) for name, data in files.items()}
+    return read_config(scanned, layout).config
+
+
+def domain_facts(c: Config) -> list[tuple[object, ...]]:
+    """What the planner reads of each domain, in order (listeners and inputs left out)."""
+    return [(x.name, x.ip, x.ipv6, x.bind, x.fqdn, x.raw, x.other_keys) for x in c.all_domains()]
+
+
+def applied(c: Config, plan: Plan, layout: Layout | None = None) -> Config:
+    """`c` after `plan` is applied by the real writer and the files are read again.
+
+    The layout is the shipped one with `c`'s own keys unless one is given.
+    """
+    if layout is None:
+        layout = dataclasses.replace(
+            SHIPPED, default_keys=c.default_keys, domain_keys=c.domain_keys
+        )
+    files = write_config(c, layout)
+    assert domain_facts(read_back(files, layout)) == domain_facts(c), "not a config files hold"
+    return read_back(files | apply_changes(files, plan.changes), layout)
 
 
 def domain(
