@@ -84,6 +84,18 @@ def test_inspect_json_and_env_default(tmp_path: Path) -> None:
     }
     assert any(k["setting"] == "Default Domain IP" and k["found"] == 1 for k in doc["layout_keys"])
     assert "127.0.0.1" in doc["host_addresses"]
+    same = run("inspect", "--format", "json", env={"MDAEMON_APP": str(app)})
+    assert same.code == 0
+    assert json.loads(same.out) == doc
+
+
+def test_every_format_option_has_its_json_alias(tmp_path: Path) -> None:
+    app, _ = copy_sample(tmp_path)
+    for command in ("plan", "check"):
+        long = run(command, "--app-dir", app, *IPS, "--format", "json")
+        short = run(command, "--app-dir", app, *IPS, "--json")
+        assert (short.code, json.loads(short.out)) == (long.code, json.loads(long.out))
+    assert run("inspect", "--app-dir", app, "--format", "markdown").code == ExitCode.ERROR
 
 
 def test_plan_formats_golden(tmp_path: Path) -> None:
