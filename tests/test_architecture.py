@@ -34,6 +34,7 @@ PURE_MODULES = frozenset(
         "read.config",
         "check.verdict",
         "check.hints",
+        "check.events",
         "apply.edit",
         "apply.proof",
     }

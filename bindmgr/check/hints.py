@@ -9,23 +9,17 @@ import errno
 import os
 from ipaddress import IPv6Address
 
+from bindmgr.check.events import address, event_for_bind_failure
 from bindmgr.model import IPAddress, Listener, ListeningSocket, ProbeStatus
 
 HTTP_SYS_PID = 4  # Windows' "System" process: a port it holds belongs to the HTTP.sys driver
-
-
-def address(ip: IPAddress, port: int) -> str:
-    """203.0.113.7:25, [2001:db8::7]:25."""
-    return f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}"
 
 
 def event_text(status: ProbeStatus, ip: IPAddress, listener: Listener) -> str | None:
     """The event MDaemon would log for this pair; None when it would bind (or rebind) fine."""
     if status in (ProbeStatus.OK, ProbeStatus.HELD_BY_MDAEMON):
         return None
-    label = listener.label or listener.service
-    where = address(ip, listener.port)
-    return f"MDaemon would log event 503: {label} {where} could not be initialized"
+    return event_for_bind_failure(listener.label or listener.service, ip, listener.port)
 
 
 def _who(row: ListeningSocket) -> str:
