@@ -79,11 +79,22 @@ def _desired(p: argparse.ArgumentParser, *, plan_file: bool) -> None:
     )
 
 
-def _format(p: argparse.ArgumentParser, choices: tuple[str, ...] = FORMATS) -> None:
-    p.add_argument("--format", choices=choices, default="text", help="output format")
-    p.add_argument(
-        "--json", dest="format", action="store_const", const="json", help="same as --format json"
-    )
+def _format(
+    p: argparse.ArgumentParser,
+    choices: tuple[str, ...] = FORMATS,
+    *,
+    default: str = "text",
+    alias: bool = True,
+) -> None:
+    p.add_argument("--format", choices=choices, default=default, help="output format")
+    if alias:
+        p.add_argument(
+            "--json",
+            dest="format",
+            action="store_const",
+            const="json",
+            help="same as --format json",
+        )
 
 
 def _check_options(p: argparse.ArgumentParser) -> None:
@@ -162,6 +173,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lock-timeout", type=float, default=30.0, metavar="S")
     p.add_argument("--backup-dir", type=Path, metavar="DIR")
     p.add_argument("--restart", action="store_true", help="drop RESTART.SEM after restoring")
+
+    p = command("dns", "the DNS records (A/AAAA and PTR) a binding relies on")
+    _desired(p, plan_file=True)
+    _format(p, ("zone", "json"), default="zone")
+    p.add_argument("--ttl", type=int, default=3600, metavar="S", help="record TTL (default 3600)")
+
+    p = command("firewall", "firewall rules that open MDaemon's listeners on the bound IPs only")
+    _desired(p, plan_file=True)
+    _format(p, ("powershell", "netsh", "nftables"), default="powershell", alias=False)
+
+    p = sub.add_parser(
+        "explain",
+        help="what an MDaemon event-log code means and which command finds the cause",
+        description="what an MDaemon event-log code means and which command finds the cause",
+    )
+    p.add_argument("code", nargs="?", type=int, metavar="CODE", help="e.g. 503 (default: list)")
     return parser
 
 
@@ -255,12 +282,48 @@ def _rollback(args: argparse.Namespace, console: Console) -> ExitCode:
     )
 
 
+def _dns(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr.commands import network  # noqa: PLC0415 (lazy on purpose, see above)
+
+    if args.ttl < 0:
+        raise UsageError(f"--ttl must be 0 or more (got {args.ttl})", hint="e.g. --ttl 3600")
+    return network.run_dns(
+        where=_where(args),
+        desired=_desired_args(args),
+        plan_file=args.plan,
+        fmt=args.format,
+        ttl=args.ttl,
+        console=console,
+    )
+
+
+def _firewall(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr.commands import network  # noqa: PLC0415 (lazy on purpose, see above)
+
+    return network.run_firewall(
+        where=_where(args),
+        desired=_desired_args(args),
+        plan_file=args.plan,
+        fmt=args.format,
+        console=console,
+    )
+
+
+def _explain(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr.commands import explain  # noqa: PLC0415 (lazy on purpose, see above)
+
+    return explain.run(code=args.code, console=console)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Console], ExitCode]] = {
     "inspect": _inspect,
     "plan": _plan,
     "check": _check,
     "apply": _apply,
     "rollback": _rollback,
+    "dns": _dns,
+    "firewall": _firewall,
+    "explain": _explain,
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from bindmgr.commands.inputs import (
     DesiredArgs,
     Where,
+    current_addresses,
     desired_from,
     open_app,
     read_saved_plan,
@@ -16,13 +17,6 @@ from bindmgr.commands.inputs import (
 from bindmgr.commands.output import render_check
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
-from bindmgr.model import IPAddress
-from bindmgr.read.appdir import App
-
-
-def current_addresses(app: App) -> tuple[IPAddress, ...]:
-    """What MDaemon binds now: the addresses of every domain with its bind flag on."""
-    return tuple(a for d in app.view.config.all_domains() if d.bind for a in d.addresses())
 
 
 def run(

@@ -100,6 +100,11 @@ def desired_from(args: DesiredArgs, *, required: bool = True) -> Desired | None:
     )
 
 
+def current_addresses(app: App) -> tuple[IPAddress, ...]:
+    """What MDaemon binds now: the addresses of every domain with its bind flag on."""
+    return tuple(a for d in app.view.config.all_domains() if d.bind for a in d.addresses())
+
+
 def run_checks(
     ips: Sequence[IPAddress], app: App, *, batch_size: int, console: Console
 ) -> tuple[ProbeResult, ...]:
