@@ -35,6 +35,9 @@ PURE_MODULES = frozenset(
         "check.verdict",
         "check.hints",
         "check.events",
+        "check.answer",
+        "check.protocol",
+        "check.cert",
         "apply.edit",
         "apply.proof",
     }
