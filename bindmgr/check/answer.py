@@ -128,6 +128,7 @@ class Status(StrEnum):
     TLS_ERROR = "tls_error"
     CLOSED = "closed"
     UNREACHABLE = "unreachable"
+    NOT_LOCAL = "not_local"  # the address is not on this host: nothing was sent to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +265,18 @@ def _verdict(
         )
         return Status.WRONG_DOMAIN, False, detail, hint
     return Status.ANSWERED, True, f"{target.label} answers: {shown}", None
+
+
+def not_local(target: Target) -> Answer:
+    """A bound address this host does not have: MDaemon cannot listen there, and bindmgr does
+    not connect to addresses of other hosts."""
+    return Answer(
+        target,
+        Status.NOT_LOCAL,
+        False,
+        f"{target.ip} is not an address of this host: nothing was sent to it",
+        f"add {target.ip} to one of the host's interfaces, or plan without it",
+    )
 
 
 def classify(target: Target, greeting: Greeting) -> Answer:

@@ -7,6 +7,7 @@ anything. `probe` receives what it returns through seams, so probe tests need ne
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
@@ -58,13 +59,21 @@ class HostAddresses:
         return cls(frozenset(unscoped(a) for a in addresses))
 
 
+WINDOWS_LOOPBACK = (IPv4Network("127.0.0.0/8"), IPv6Network("::1/128"))
+
+
 def parse_interfaces(
     interfaces: Mapping[str, Mapping[int, Sequence[Mapping[str, str]]]],
     loopback: Collection[str] = (),
+    *,
+    windows: bool = False,
 ) -> HostAddresses:
-    """Build HostAddresses from netifaces' shape {iface: {AF_*: [{"addr", "netmask"}, ...]}}."""
+    """Build HostAddresses from netifaces' shape {iface: {AF_*: [{"addr", "netmask"}, ...]}}.
+
+    `windows`: 127.0.0.0/8 and ::1 are local whatever the list says (Windows always binds
+    them; its "Loopback Pseudo-Interface 1" is missing from some interface lists)."""
     addresses: set[IPAddress] = set()
-    networks: list[IPv4Network | IPv6Network] = []
+    networks: list[IPv4Network | IPv6Network] = list(WINDOWS_LOOPBACK) if windows else []
     for name, families in interfaces.items():
         for entry in families.get(int(netifaces.AF_INET), ()):
             if "addr" not in entry:
@@ -90,7 +99,7 @@ def host_addresses() -> HostAddresses:
         for name, stats in psutil.net_if_stats().items()
         if "loopback" in getattr(stats, "flags", "").split(",")
     }
-    return parse_interfaces(interfaces, loopback)
+    return parse_interfaces(interfaces, loopback, windows=sys.platform == "win32")
 
 
 def _describe(pid: int) -> tuple[str | None, str | None]:

@@ -11,11 +11,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bindmgr.apply.edit import apply_changes
 from bindmgr.console import Console
 from bindmgr.errors import UsageError
-from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, ProbeResult
+from bindmgr.ini.file import IniFile
+from bindmgr.model import DEFAULT_PATTERN, Config, Desired, IPAddress, Plan, ProbeResult
 from bindmgr.plan.desired import parse_desired
 from bindmgr.read.appdir import App, load_app, read_layout, read_text, resolve_app_dir
+from bindmgr.read.config import read_config
 
 if TYPE_CHECKING:
     from bindmgr.formats.plan import SavedPlan
@@ -98,6 +101,16 @@ def desired_from(args: DesiredArgs, *, required: bool = True) -> Desired | None:
     return parse_desired(
         args.domain, args.ips, pattern=args.pattern or DEFAULT_PATTERN, prune=args.prune
     )
+
+
+def config_after(app: App, plan: Plan) -> Config:
+    """The configuration the files will read as once `plan` is written (the real writer, in
+    memory); the files as they are when the plan changes nothing."""
+    if not plan.changes:
+        return app.view.config
+    data = dict(app.data) | apply_changes(app.originals(), plan.changes)
+    files = {name: IniFile.from_bytes(raw, name) for name, raw in data.items()}
+    return read_config(files, app.layout, app.view.config.inputs).config
 
 
 def current_addresses(app: App) -> tuple[IPAddress, ...]:

@@ -168,3 +168,12 @@ def test_per_process_fallback_sees_this_process_listener() -> None:
         port = port_of(sock)
     mine = [r for r in rows if str(r.ip) == "127.0.0.44"]
     assert [(r.port, r.proto, r.pid) for r in mine] == [(port, Proto.TCP, os.getpid())]
+
+
+def test_on_windows_loopback_is_local_whatever_the_interface_list_says() -> None:
+    listed = {"eth0": {int(netifaces.AF_INET): [{"addr": "192.0.2.7", "netmask": "255.0.0.0"}]}}
+    windows = parse_interfaces(listed, windows=True)
+    assert IPv4Address("127.5.6.7") in windows
+    assert IPv6Address("::1") in windows
+    assert IPv4Address("192.0.2.8") not in windows  # only loopback networks are whole
+    assert IPv4Address("127.5.6.7") not in parse_interfaces(listed)

@@ -111,8 +111,14 @@ class Servers:
         self._servers.append(server)
         return int(server.sockets[0].getsockname()[1])
 
-    def serve(self, host: str, handler: Handler, context: ssl.SSLContext | None = None) -> int:
-        """Run `handler` for each connection to host:<new port>; returns the port."""
+    def serve(
+        self,
+        host: str,
+        handler: Handler,
+        context: ssl.SSLContext | None = None,
+        port: int = 0,
+    ) -> int:
+        """Run `handler` for each connection to host:port (0: a new port); returns the port."""
 
         async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             self._live.add(writer.transport)
@@ -125,17 +131,28 @@ class Servers:
 
         async def start() -> int:
             tls = {} if context is None else {"ssl": context, "ssl_handshake_timeout": WAIT}
-            server = await asyncio.start_server(connected, host, 0, **tls)
+            server = await asyncio.start_server(connected, host, port, **tls)
             return self._port(server)
 
         return self._call(start())
 
-    def smtp(self, host: str, name: str, ident: str = "ESMTP MDaemon 25.0.1") -> int:
-        """aiosmtpd on host:<new port>, greeting `220 <name> <ident>`; returns the port."""
+    def smtp(
+        self,
+        host: str,
+        name: str,
+        ident: str = "ESMTP MDaemon 25.0.1",
+        port: int = 0,
+        context: ssl.SSLContext | None = None,
+    ) -> int:
+        """aiosmtpd on host:port (0: a new port), greeting `220 <name> <ident>` (over TLS from the
+        first byte with `context`); returns the port."""
 
         async def start() -> int:
             server = await self._loop.create_server(
-                lambda: _TrackedSMTP(self._live, hostname=name, ident=ident), host, 0
+                lambda: _TrackedSMTP(self._live, hostname=name, ident=ident),
+                host,
+                port,
+                ssl=context,
             )
             return self._port(server)
 

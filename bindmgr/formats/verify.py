@@ -1,0 +1,55 @@
+"""The `bindmgr verify --format json` document: what MDaemon answered on each address and port.
+
+Values in, a string out; the results keep the order they were checked in (bound addresses in
+plan order, then removed ones; listeners in layout order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bindmgr.check.answer import Answer, Status
+from bindmgr.formats.jsondoc import FORMAT_VERSION, dumps_json
+
+
+def answer_to_dict(answer: Answer) -> dict[str, object]:
+    target = answer.target
+    return {
+        "ip": str(target.ip),
+        "port": target.port,
+        "service": target.service,
+        "label": target.label,
+        "tls": target.tls,
+        "expected_name": target.expected_name,
+        "removed": target.removed,
+        "status": answer.status.value,
+        "passed": answer.passed,
+        "detail": answer.detail,
+        "seen_name": answer.seen_name,
+        "greeting": answer.greeting,
+        "warnings": list(answer.warnings),
+        "hint": answer.hint,
+    }
+
+
+def verify_summary(answers: Sequence[Answer]) -> dict[str, object]:
+    counts = dict.fromkeys((s.value for s in Status), 0)
+    for answer in answers:
+        counts[answer.status.value] += 1
+    return {
+        "total": len(answers),
+        "passed": sum(a.passed for a in answers),
+        "failed": sum(not a.passed for a in answers),
+        "warnings": sum(bool(a.warnings) for a in answers),
+        **counts,
+    }
+
+
+def dumps_verify(answers: Sequence[Answer]) -> str:
+    return dumps_json(
+        {
+            "format_version": FORMAT_VERSION,
+            "summary": verify_summary(answers),
+            "results": [answer_to_dict(a) for a in answers],
+        }
+    )

@@ -1,0 +1,105 @@
+"""What `bindmgr verify` found, for people: terminal text and pull-request Markdown.
+
+Values in, one string out; answers are shown in the order they were checked, grouped by
+address. Colour only when the caller asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bindmgr.check.answer import Answer, Status
+from bindmgr.report.markdown import cell
+from bindmgr.report.wording import plural, safe
+
+_SGR = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1"}
+
+
+def _paint(text: str, color: bool, *styles: str) -> str:
+    if not color or not text:
+        return text
+    return f"\x1b[{';'.join(_SGR[s] for s in styles)}m{text}\x1b[0m"
+
+
+def summary_line(answers: Sequence[Answer]) -> str:
+    """ "Verify: 26 connections: 24 answered, 2 refused; 1 warning" (the first line of both)."""
+    counts: dict[Status, int] = {}
+    for answer in answers:
+        counts[answer.status] = counts.get(answer.status, 0) + 1
+    parts = ", ".join(f"{n} {status.value}" for status, n in counts.items())
+    warned = sum(len(a.warnings) for a in answers)
+    tail = f"; {plural(warned, 'warning')}" if warned else ""
+    what = plural(len(answers), "connection")
+    return f"Verify: {what}: {parts or 'nothing to check'}{tail}"
+
+
+def _groups(answers: Sequence[Answer]) -> list[tuple[str, list[Answer]]]:
+    groups: dict[str, list[Answer]] = {}
+    for answer in answers:
+        target = answer.target
+        if target.removed:
+            head = f"{target.ip}  (removed by the plan: MDaemon must not answer here)"
+        else:
+            head = f"{target.ip}  (greets as {safe(target.expected_name or '?')})"
+        groups.setdefault(head, []).append(answer)
+    return list(groups.items())
+
+
+def next_step(answers: Sequence[Answer]) -> str:
+    failed = [a for a in answers if not a.passed]
+    if not answers:
+        return "Nothing to verify: no domain is bound to an address."
+    if not failed:
+        return "MDaemon answers on every planned address as planned."
+    if any(a.status is Status.STILL_ON_OLD_IP for a in failed):
+        return (
+            "Next: MDaemon still answers on an address the plan removed: it has not taken the "
+            "new binding (restart it; if it persists, the layout's keys may not be the ones this "
+            "MDaemon reads: bindmgr layout detect)."
+        )
+    return "Next: see each failure's hint above, fix it and run bindmgr verify again."
+
+
+def render_verify_text(answers: Sequence[Answer], *, color: bool = False) -> str:
+    lines = [_paint(summary_line(answers), color, "bold")]
+    width = max((len(a.target.label) for a in answers), default=0)
+    for head, group in _groups(answers):
+        lines.append("")
+        lines.append(head)
+        for a in group:
+            where = f"{a.target.port}/tcp"
+            status = _paint(
+                f"{a.status.value:<15}",
+                color,
+                "green" if a.passed else "red",
+                *(("bold",) if not a.passed else ()),
+            )
+            lines.append(f"  {where:<9} {safe(a.target.label):<{width}}  {status} {safe(a.detail)}")
+            if a.hint and not a.passed:
+                lines.append(_paint(f"      hint: {safe(a.hint)}", color, "dim"))
+            lines.extend(_paint(f"      warning: {safe(w)}", color, "yellow") for w in a.warnings)
+    lines.append("")
+    lines.append(next_step(answers))
+    return "\n".join(lines) + "\n"
+
+
+def render_verify_markdown(answers: Sequence[Answer]) -> str:
+    failed = sum(not a.passed for a in answers)
+    lines = [f"### {cell(summary_line(answers))}", ""]
+    if failed:
+        lines += [
+            "> [!CAUTION]",
+            f"> {cell(plural(failed, 'connection'))} did not answer as planned.",
+            "",
+        ]
+    lines += ["| address | port | service | status | detail |", "|---|---|---|---|---|"]
+    for a in answers:
+        target = a.target
+        status = f"`{a.status.value}`" + ("" if a.passed else " ❌")
+        detail = a.detail + "".join(f"; warning: {w}" for w in a.warnings)
+        lines.append(
+            f"| {cell(str(target.ip))} | {target.port}/tcp | {cell(target.label)} | {status} "
+            f"| {cell(detail)} |"
+        )
+    lines += ["", cell(next_step(answers))]
+    return "\n".join(lines) + "\n"
