@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import FrameType
 from typing import TextIO
 
@@ -26,6 +27,14 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+class Reply(StrEnum):
+    """What came back from a yes/no question."""
+
+    YES = "yes"
+    NO = "no"  # any other answer, or the input ended
+    TIMEOUT = "timeout"
 
 
 @dataclass
@@ -56,11 +65,18 @@ class Console:
 
     def ask(self, question: str, *, timeout: float | None = None) -> bool:
         """Ask yes/no on the terminal; False on anything but yes, on EOF or after `timeout`."""
+        return self.reply(question, timeout=timeout) is Reply.YES
+
+    def reply(self, question: str, *, timeout: float | None = None) -> Reply:
+        """Ask yes/no on the terminal: YES, NO (anything else, or end of input) or TIMEOUT."""
         if self.inp is None:
-            return False
+            return Reply.NO
         _write(self.err, f"{question} [y/N] ")
         line = _readline(self.inp, timeout)
-        return line is not None and line.strip().lower() in {"y", "yes"}
+        if line is None:
+            _write(self.err, "\n")
+            return Reply.TIMEOUT
+        return Reply.YES if line.strip().lower() in {"y", "yes"} else Reply.NO
 
     def progress(self, label: str, *, minimum: int = 200) -> Callable[[int, int], None] | None:
         """A progress callback drawing a bar on stderr, or None when stderr is not a TTY."""
@@ -112,12 +128,13 @@ def hangups(action: str) -> Iterator[None]:
 
 
 def _readline(stream: TextIO, timeout: float | None) -> str | None:
+    """A line ("" at end of input), or None when `timeout` passed first."""
     if timeout is not None:
-        if sys.platform == "win32":
+        if sys.platform == "win32" and _isatty(stream):
             return _readline_windows(timeout)
         if not _ready(stream, timeout):
             return None
-    return stream.readline() or None
+    return stream.readline()
 
 
 def _ready(stream: TextIO, timeout: float) -> bool:
@@ -143,10 +160,19 @@ if sys.platform == "win32":
         typed: list[str] = []
         while time.monotonic() < deadline:
             if msvcrt.kbhit():
-                char = msvcrt.getwche()
+                char = msvcrt.getwch()
                 if char in "\r\n":
+                    _write(sys.stderr, "\n")
                     return "".join(typed)
-                typed.append(char)
+                if char == "\b":  # Backspace edits the answer, as a console line would
+                    if typed:
+                        typed.pop()
+                        _write(sys.stderr, "\b \b")
+                elif char == "\x03":
+                    raise KeyboardInterrupt
+                elif char.isprintable():
+                    typed.append(char)
+                    _write(sys.stderr, char)
             else:
                 time.sleep(0.05)
         return None

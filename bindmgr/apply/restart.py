@@ -1,18 +1,17 @@
-"""MDaemon's reload API: semaphore files in the App folder, and waiting for it to come back.
+"""MDaemon's reload API: semaphore files in the App folder, and waiting for MDaemon to take them.
 
 MDaemon scans \\App\\ for *.SEM files, acts on them and deletes them; it deletes WATCHDOG.SEM every
 10-20 s while it runs. This module drops semaphores and watches them; it never edits INI files.
+Whether MDaemon then answers as planned is `bindmgr verify`'s question (commands/verify.py).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-from bindmgr.check import hostinfo
 from bindmgr.errors import BindmgrError, InputError
-from bindmgr.model import IPAddress, Listener, ListeningSocket, Proto
 
 KNOWN_SEMAPHORES = frozenset({"RESTART.SEM", "RELOADCACHE.SEM", "MINGER.SEM", "RESTARTWC.SEM"})
 WATCHDOG_STALE = 20.0  # seconds: a WATCHDOG.SEM older than this means MDaemon is not running
@@ -34,69 +33,33 @@ def drop_semaphore(app_dir: Path, name: str) -> Path:
     return path
 
 
-def wait_for_restart(
+def wait_for_semaphore(
     app_dir: Path,
-    addresses: Sequence[IPAddress],
-    listeners: Sequence[Listener],
+    name: str,
     *,
     timeout: float,
-    on_message: Callable[[str], None],
-    listener_table: Callable[[], Sequence[ListeningSocket]] = hostinfo.listening_sockets,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-    interval: float = 0.5,
+    interval: float = 0.1,
 ) -> None:
-    """Wait until MDaemon took RESTART.SEM and listens again on every planned address.
-
-    "Listens again" = the first TCP listener's port is in LISTEN on each address (or on the
-    wildcard). Raises BindmgrError after `timeout` seconds, saying which part did not happen.
-    """
-    semaphore = app_dir / "RESTART.SEM"
-    tcp = next((lst for lst in listeners if lst.proto is Proto.TCP), None)
+    """Wait until MDaemon took (deleted) the semaphore `name`; BindmgrError after `timeout`
+    seconds, saying why it may not have (LOCKSEMS.SEM, a stale WATCHDOG.SEM)."""
+    semaphore = app_dir / name
     deadline = clock() + timeout
-    announced = False
-    missing: list[str] = []
-    while True:
-        taken = not semaphore.exists()
-        if taken and not announced:
-            on_message("MDaemon took RESTART.SEM; waiting for its listeners")
-            announced = True
-        if taken:
-            missing = _not_listening(addresses, tcp, listener_table())
-            if not missing:
-                return
+    while semaphore.exists():
         if clock() >= deadline:
-            break
+            why = f"{name} is still there: MDaemon did not act on it"
+            if (app_dir / "LOCKSEMS.SEM").exists():
+                why += " (LOCKSEMS.SEM suspends semaphore processing)"
+            elif _watchdog_stale(app_dir):
+                why += " (WATCHDOG.SEM is stale: MDaemon does not seem to be running)"
+            raise BindmgrError(
+                f"MDaemon did not come back within {timeout:g} s: {why}; the new files are in "
+                "place",
+                hint="check MDaemon's log and the Windows event log (event 503), or undo with "
+                "'bindmgr rollback'",
+            )
         sleep(interval)
-    if not taken:
-        why = "RESTART.SEM is still there: MDaemon did not act on it"
-        if (app_dir / "LOCKSEMS.SEM").exists():
-            why += " (LOCKSEMS.SEM suspends semaphore processing)"
-        elif _watchdog_stale(app_dir):
-            why += " (WATCHDOG.SEM is stale: MDaemon does not seem to be running)"
-    else:
-        why = "MDaemon restarted but does not listen on " + ", ".join(missing)
-    raise BindmgrError(
-        f"MDaemon did not come back within {timeout:g} s: {why}; the new files are in place",
-        hint="check MDaemon's log and the Windows event log (event 503), or undo with "
-        "'bindmgr rollback'",
-    )
-
-
-def _not_listening(
-    addresses: Sequence[IPAddress],
-    tcp: Listener | None,
-    table: Sequence[ListeningSocket],
-) -> list[str]:
-    if tcp is None:
-        return []
-    live = {(row.ip, row.port) for row in table if row.proto is Proto.TCP}
-    missing = []
-    for ip in addresses:
-        wildcard = hostinfo.parse_ip("::" if ip.version == 6 else "0.0.0.0")
-        if (ip, tcp.port) not in live and (wildcard, tcp.port) not in live:
-            missing.append(f"{ip}:{tcp.port}" if ip.version == 4 else f"[{ip}]:{tcp.port}")
-    return missing
 
 
 def _watchdog_stale(app_dir: Path) -> bool:

@@ -6,6 +6,7 @@ Composes the planner, the bind check and the transaction; every file write goes 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,9 @@ from bindmgr.apply import backup as backups
 from bindmgr.apply import transaction
 from bindmgr.apply.edit import apply_changes
 from bindmgr.apply.proof import verify_edit
-from bindmgr.apply.restart import drop_semaphore, wait_for_restart
+from bindmgr.apply.restart import drop_semaphore, wait_for_semaphore
+from bindmgr.check.answer import Answer
+from bindmgr.commands import verify
 from bindmgr.commands.inputs import (
     DesiredArgs,
     Where,
@@ -23,7 +26,7 @@ from bindmgr.commands.inputs import (
     read_saved_plan,
     run_checks,
 )
-from bindmgr.console import Console, hangups
+from bindmgr.console import Console, Reply, hangups
 from bindmgr.errors import (
     BindmgrError,
     ConflictError,
@@ -38,6 +41,7 @@ from bindmgr.model import Change, Plan, ProbeStatus
 from bindmgr.plan.planner import make_plan
 from bindmgr.read.appdir import App
 from bindmgr.report.text import render_check_text, render_plan_text
+from bindmgr.report.verification import render_verify_text
 
 
 def _what_moved(plan: Plan) -> Callable[[str, bytes | None], str]:
@@ -152,6 +156,12 @@ def run(
     reload: Reload,
     console: Console,
 ) -> ExitCode:
+    if reload.confirm_within is not None and not reload.restarts:
+        raise UsageError(
+            "--confirm-within needs --restart (or --wait-restart): until MDaemon restarts there "
+            "is nothing to confirm",
+            hint="add --restart, so bindmgr restarts MDaemon and asks once it answers as planned",
+        )
     if reload.confirm_within is not None and not console.interactive:
         raise UsageError(
             "--confirm-within needs a terminal to confirm on",
@@ -226,16 +236,39 @@ def _reload(reload: Reload, app: App, console: Console, plan: Plan) -> None:
         return
     drop_semaphore(app.app_dir, "RESTART.SEM")
     console.print(f"Dropped RESTART.SEM in {app.app_dir}: MDaemon restarts when it sees it.")
-    if reload.wait:
-        listeners = app.view.config.listeners
-        wait_for_restart(
-            app.app_dir,
-            plan.desired.addresses(),
-            listeners,
-            timeout=reload.timeout,
-            on_message=console.note,
-        )
-        console.print("MDaemon is back and listening on the planned addresses.")
+    if reload.wait or reload.confirm_within is not None:
+        found = _wait_until_verified(reload, app, console, plan)
+        console.print(render_verify_text(found, color=console.color).rstrip("\n"))
+
+
+def _wait_until_verified(
+    reload: Reload, app: App, console: Console, plan: Plan
+) -> tuple[Answer, ...]:
+    """After RESTART.SEM: wait until MDaemon took it, then until `bindmgr verify` passes (every
+    bound address answers as planned, no removed one does), or `reload.timeout` runs out."""
+    clock = time.monotonic
+    deadline = clock() + reload.timeout
+    wait_for_semaphore(app.app_dir, "RESTART.SEM", timeout=reload.timeout)
+    console.note("MDaemon took RESTART.SEM; waiting until it answers as planned (bindmgr verify)")
+    bound, removed = verify.expectations(app, plan)
+    while True:
+        left = max(deadline - clock(), 0.1)
+        patience = verify.Patience(timeout=min(5.0, left), total_timeout=left)
+        found = verify.answers(app, bound, removed, patience)
+        failed = [a for a in found if not a.passed]
+        if not failed:
+            return found
+        if clock() + 1.0 >= deadline:
+            break
+        time.sleep(1.0)
+    shown = "; ".join(f"{a.target.address} {a.target.label}: {a.status.value}" for a in failed[:5])
+    more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+    raise BindmgrError(
+        f"MDaemon did not come back within {reload.timeout:g} s as planned: {shown}{more}; the "
+        "new files are in place",
+        hint="run 'bindmgr verify' to see every answer; check MDaemon's log and the Windows "
+        "event log (event 503), or undo with 'bindmgr rollback'",
+    )
 
 
 def _confirm_or_revert(
@@ -256,14 +289,19 @@ def _confirm_or_revert(
     try:
         with hangups("interrupt"):
             _reload(reload, app, console, plan)
-            keep = console.ask(
-                f"Keep the new bindings? They are reverted in {seconds:g} s unless you answer yes.",
+            until = time.strftime("%H:%M:%S", time.localtime(time.time() + seconds))
+            answer = console.reply(
+                f"Keep the new bindings? They are reverted in {seconds:g} s (at {until}) unless "
+                "you answer yes.",
                 timeout=seconds,
             )
+            keep = answer is Reply.YES
+            if answer is Reply.NO:
+                reason = "declined"
     except KeyboardInterrupt:  # ^C, SIGHUP, SIGTERM: unconfirmed bindings must not stay
         console.print()
         reason = "interrupted before it was confirmed"
-    except BindmgrError as exc:  # --wait-restart gave up: nothing to confirm
+    except BindmgrError as exc:  # MDaemon did not answer as planned: nothing to confirm
         console.error(exc.message, None)
         reason = "MDaemon did not come back on the new bindings"
     if keep:
@@ -306,5 +344,9 @@ def _revert(
             hint=f"look at that change, then run 'bindmgr rollback --app-dir {app.app_dir} "
             f"--to {applied.path.name}{where} --force' to restore the files anyway",
         ) from exc
+    try:  # `rollback --list` shows this apply as reverted, and plain `rollback` skips it
+        backups.mark(applied, backups.REVERTED)
+    except OSError as exc:
+        console.note(f"could not mark {applied.path} as reverted: {exc}")
     if reload.restarts:
         drop_semaphore(app.app_dir, "RESTART.SEM")

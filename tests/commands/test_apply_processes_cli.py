@@ -127,44 +127,59 @@ def test_a_lock_file_of_a_dead_process_is_taken_over(site: Site, tmp_path: Path)
 # -- 8. --wait-restart ------------------------------------------------------------------------
 
 FAKE_MDAEMON = """
+import sys
+from tests.support.fake_mdaemon import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+LISTENER = """
 import os, socket, sys, time
-app, port, *ips = sys.argv[1:]
+app, ip, port = sys.argv[1:]
 sem = os.path.join(app, "RESTART.SEM")
 print("waiting", flush=True)
 deadline = time.monotonic() + 30
-while not os.path.exists(sem):
-    if time.monotonic() > deadline:
-        print("no RESTART.SEM", flush=True)
-        sys.exit(1)
+while not os.path.exists(sem) and time.monotonic() < deadline:
     time.sleep(0.02)
 os.unlink(sem)
-socks = []
-for ip in ips:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((ip, int(port)))
-    s.listen(8)
-    socks.append(s)
-print("listening", flush=True)
-sys.stdin.read()
-for s in socks:
-    s.close()
+with socket.create_server((ip, int(port))) as s:
+    print("listening", flush=True)
+    sys.stdin.read()
 """
 
 
-def test_wait_restart_returns_once_mdaemon_listens_again(site: Site, tmp_path: Path) -> None:
+def mdaemon(site: Site, *names: str) -> list[str]:
+    """The fake MDaemon's arguments: it answers on site.ips[i] as names[i]."""
+    pairs = [f"{ip}={name}" for ip, name in zip(site.ips, names, strict=False)]
+    return [str(site.app), str(site.layout), *pairs]
+
+
+AS_PLANNED = ("mail.example.com", "mail-2.example.com")
+
+
+def test_wait_restart_returns_once_mdaemon_answers_as_planned(site: Site, tmp_path: Path) -> None:
     plan = planned(site, tmp_path)
     before = site.files()
-    args = [str(site.app), str(site.first_tcp_port), *site.ips[:2]]
-    with child(FAKE_MDAEMON, *args) as mdaemon:
-        assert wait_line(mdaemon) == "waiting"
+    with child(FAKE_MDAEMON, *mdaemon(site, *AS_PLANNED)) as fake:
+        assert wait_line(fake) == "waiting"
         done = cli("apply", str(plan), "--wait-restart", "--restart-timeout", "20")
-        assert wait_line(mdaemon) == "listening"
+        assert wait_line(fake) == "listening"
     assert done.code == 0, done.text
-    assert "MDaemon took RESTART.SEM" in done.err
-    assert "MDaemon is back and listening on the planned addresses." in done.out
+    assert "MDaemon took RESTART.SEM; waiting until it answers as planned" in done.err
+    assert "Verify: 24 connections: 24 answered" in done.out
+    assert "MDaemon answers on every planned address as planned." in done.out
     assert not (site.app / "RESTART.SEM").exists()
     assert is_applied(site, before)
+
+
+def test_wait_restart_is_not_fooled_by_any_listener_on_the_smtp_port(
+    site: Site, tmp_path: Path
+) -> None:
+    plan = planned(site, tmp_path)
+    with child(LISTENER, str(site.app), site.ips[0], str(site.first_tcp_port)) as plain:
+        assert wait_line(plain) == "waiting"  # it takes RESTART.SEM, then only listens
+        done = cli("apply", str(plan), "--wait-restart", "--restart-timeout", "1.5")
+    assert done.code == 1, done.text
+    assert "MDaemon did not come back within 1.5 s as planned:" in done.err
+    assert f"{site.ips[0]}:{site.first_tcp_port} SMTP: " in done.err
 
 
 WHY = {
@@ -198,17 +213,21 @@ def test_wait_restart_fails_when_nothing_takes_the_semaphore(
     assert [b.state for b in list_backups(site.backups)] == [WRITTEN]
 
 
-def test_wait_restart_names_the_addresses_mdaemon_does_not_listen_on(
-    site: Site, tmp_path: Path
+@pytest.mark.parametrize(
+    ("names", "seen"),
+    [(AS_PLANNED[:1], "refused"), (("mail.example.com", "mail-7.example.com"), "wrong_domain")],
+    ids=["one-address-only", "wrong-name"],
+)
+def test_wait_restart_names_where_mdaemon_does_not_answer_as_planned(
+    site: Site, tmp_path: Path, names: tuple[str, ...], seen: str
 ) -> None:
     plan = planned(site, tmp_path)
-    args = [str(site.app), str(site.first_tcp_port), site.ips[0]]  # comes back on one IP only
-    with child(FAKE_MDAEMON, *args) as mdaemon:
-        assert wait_line(mdaemon) == "waiting"
-        done = cli("apply", str(plan), "--wait-restart", "--restart-timeout", "1.5")
+    with child(FAKE_MDAEMON, *mdaemon(site, *names)) as fake:
+        assert wait_line(fake) == "waiting"
+        done = cli("apply", str(plan), "--wait-restart", "--restart-timeout", "2")
     assert done.code == 1, done.text
-    assert f"does not listen on {site.ips[1]}:{site.first_tcp_port}" in done.err
-    assert f"{site.ips[0]}:" not in done.err.split("does not listen on")[1]
+    assert f"{site.ips[1]}:{site.first_tcp_port} SMTP: {seen}" in done.err
+    assert f"{site.ips[0]}:" not in done.err.split("as planned:")[1]
 
 
 # -- 9. --confirm-within on a real terminal ---------------------------------------------------
@@ -217,9 +236,13 @@ def test_wait_restart_names_the_addresses_mdaemon_does_not_listen_on(
 def test_confirmed_on_the_terminal_keeps_the_new_files(site: Site, tmp_path: Path) -> None:
     plan = planned(site, tmp_path)
     before = site.files()
-    code, shown = run_on_pty(["apply", str(plan), "--confirm-within", "10", "--yes"], b"y\n")
+    argv = ["apply", str(plan), "--confirm-within", "10", "--yes", "--restart"]
+    with child(FAKE_MDAEMON, *mdaemon(site, *AS_PLANNED)) as fake:
+        assert wait_line(fake) == "waiting"
+        code, shown = run_on_pty(argv, b"y\n")
     assert code == 0, shown
-    assert "Keep the new bindings? They are reverted in 10 s unless you answer yes." in shown
+    assert "Verify: 24 connections: 24 answered" in shown
+    assert "Keep the new bindings? They are reverted in 10 s (at " in shown
     assert "Confirmed: the new bindings stay." in shown
     assert is_applied(site, before)
     assert [b.state for b in list_backups(site.backups)] == [WRITTEN]
@@ -229,27 +252,35 @@ def test_confirmed_on_the_terminal_keeps_the_new_files(site: Site, tmp_path: Pat
 def test_unconfirmed_apply_is_reverted(site: Site, tmp_path: Path, answer: bytes | None) -> None:
     plan = planned(site, tmp_path)
     before = site.files()
-    code, shown = run_on_pty(["apply", str(plan), "--confirm-within", "2", "--yes"], answer)
+    argv = ["apply", str(plan), "--confirm-within", "2", "--yes", "--restart"]
+    with child(FAKE_MDAEMON, *mdaemon(site, *AS_PLANNED)) as fake:
+        assert wait_line(fake) == "waiting"
+        code, shown = run_on_pty(argv, answer)
     assert code == 5, shown
     assert "Applied 2 change(s)" in shown
-    assert "not confirmed within 2 s: restoring the previous files" in shown
-    assert "not confirmed within 2 s: the previous files are back from" in shown
+    reason = "not confirmed within 2 s" if answer is None else "declined"
+    assert f"{reason}: restoring the previous files" in shown
+    assert f"{reason}: the previous files are back from" in shown
+    listed = cli("rollback", "--list", "--app-dir", str(site.app))
+    assert " apply   reverted " in listed.out
     assert site.files() == before
     assert not (site.app / LOCK_NAME).exists()
     kinds = [(b.kind, b.state) for b in list_backups(site.backups)]
-    assert kinds == [("restore", WRITTEN), ("apply", WRITTEN)]
+    assert kinds == [("restore", WRITTEN), ("apply", REVERTED)]
 
 
 def test_interrupt_at_the_confirmation_prompt_reverts(site: Site, tmp_path: Path) -> None:
     plan = planned(site, tmp_path)
     before = site.files()
-    argv = ["apply", str(plan), "--confirm-within", "30", "--yes"]
-    code, shown = run_on_pty(argv, None, on_prompt=lambda proc: proc.send_signal(signal.SIGINT))
+    argv = ["apply", str(plan), "--confirm-within", "30", "--yes", "--restart"]
+    with child(FAKE_MDAEMON, *mdaemon(site, *AS_PLANNED)) as fake:
+        assert wait_line(fake) == "waiting"
+        code, shown = run_on_pty(argv, None, on_prompt=lambda proc: proc.send_signal(signal.SIGINT))
     assert code == 5, shown
     assert "the previous files are back from" in shown
     assert site.files() == before
     kinds = [(b.kind, b.state) for b in list_backups(site.backups)]
-    assert kinds == [("restore", WRITTEN), ("apply", WRITTEN)]
+    assert kinds == [("restore", WRITTEN), ("apply", REVERTED)]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["hangup", "term"])
@@ -258,13 +289,15 @@ def test_hangup_or_term_at_the_prompt_reverts(
 ) -> None:
     plan = planned(site, tmp_path)
     before = site.files()
-    argv = ["apply", str(plan), "--confirm-within", "30", "--yes"]
-    code, shown = run_on_pty(argv, None, on_prompt=lambda proc: proc.send_signal(sig))
+    argv = ["apply", str(plan), "--confirm-within", "30", "--yes", "--restart"]
+    with child(FAKE_MDAEMON, *mdaemon(site, *AS_PLANNED)) as fake:
+        assert wait_line(fake) == "waiting"
+        code, shown = run_on_pty(argv, None, on_prompt=lambda proc: proc.send_signal(sig))
     assert code == 5, shown
     assert "interrupted before it was confirmed: the previous files are back from" in shown
     assert site.files() == before
     kinds = [(b.kind, b.state) for b in list_backups(site.backups)]
-    assert kinds == [("restore", WRITTEN), ("apply", WRITTEN)]
+    assert kinds == [("restore", WRITTEN), ("apply", REVERTED)]
 
 
 def test_mdaemon_not_coming_back_within_the_confirmation_window_reverts(
@@ -300,7 +333,9 @@ def test_revert_over_a_file_changed_meanwhile_says_how_to_roll_back(
         ini.write_bytes(ini.read_bytes().replace(b"LastRunCheck=Yes", b"LastRunCheck=No"))
 
     argv = ["apply", str(plan), "--confirm-within", "1", "--restart"]
-    code, shown = run_on_pty(argv, None, on_prompt=mdaemon_rewrites_its_ini)
+    with child(FAKE_MDAEMON, *mdaemon(site, *AS_PLANNED)) as fake:
+        assert wait_line(fake) == "waiting"
+        code, shown = run_on_pty(argv, None, on_prompt=mdaemon_rewrites_its_ini)
 
     assert code == 1, shown
     assert "not confirmed within 1 s, but the previous files could not be restored" in shown
@@ -323,12 +358,16 @@ def test_revert_over_a_file_changed_meanwhile_says_how_to_roll_back(
 def test_confirm_within_without_a_terminal_is_refused_up_front(site: Site, tmp_path: Path) -> None:
     plan = planned(site, tmp_path)
     before = site.tree()
-    done = cli("apply", str(plan), "--confirm-within", "2")
+    done = cli("apply", str(plan), "--confirm-within", "2", "--restart")
     assert done.code == 1
     assert "--confirm-within needs a terminal to confirm on" in done.err
     assert site.tree() == before
-    proc = cli_proc("apply", str(plan), "--confirm-within", "2", "--yes")
+    proc = cli_proc("apply", str(plan), "--confirm-within", "2", "--yes", "--restart")
     assert proc.code == 1
+    assert site.tree() == before
+    alone = cli("apply", str(plan), "--confirm-within", "2")
+    assert alone.code == 1
+    assert "--confirm-within needs --restart (or --wait-restart)" in alone.err
     assert site.tree() == before
 
 
