@@ -103,6 +103,7 @@ def _apply(args: argparse.Namespace, console: Console) -> ExitCode:
             force=args.force,
             batch_size=args.batch_size,
         ),
+        pin=apply.Pin(digest=args.digest, elsewhere=args.allow_elsewhere),
         reload=apply.Reload(
             restart=args.restart,
             wait=args.wait_restart,

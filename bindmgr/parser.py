@@ -110,6 +110,14 @@ def _apply_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("plan_file", nargs="?", metavar="PLAN.json", type=Path, help="a saved plan")
     _desired(p, plan_file=False)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--digest", metavar="SHA", help="apply only if the plan file has this (reviewed) digest"
+    )
+    p.add_argument(
+        "--allow-elsewhere",
+        action="store_true",
+        help="apply a plan made on another host or for another App folder",
+    )
     p.add_argument("--force", action="store_true", help="apply despite check conflicts")
     p.add_argument("--lock-timeout", type=float, default=30.0, metavar="S")
     p.add_argument("--keep", type=int, default=10, metavar="N", help="backups to keep")

@@ -17,7 +17,7 @@ from bindmgr.apply.edit import apply_changes
 from bindmgr.apply.proof import verify_edit
 from bindmgr.apply.restart import drop_semaphore, wait_for_semaphore
 from bindmgr.check.answer import Answer
-from bindmgr.commands import verify
+from bindmgr.commands import trust, verify
 from bindmgr.commands.inputs import (
     DesiredArgs,
     Where,
@@ -98,8 +98,23 @@ def _changes_for(plan: Plan, name: str) -> list[Change]:
     return [c for c in plan.changes if c.file == name]
 
 
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """What the operator says of a saved plan: its reviewed digest, whether it may be applied
+    on another host or App folder than it was made for."""
+
+    digest: str | None = None
+    elsewhere: bool = False
+
+
 def _plan_for_apply(
-    where: Where, plan_file: Path | None, source: DesiredArgs, *, yes: bool, console: Console
+    where: Where,
+    plan_file: Path | None,
+    source: DesiredArgs,
+    *,
+    yes: bool,
+    pin: Pin,
+    console: Console,
 ) -> tuple[Plan, App]:
     saved = read_saved_plan(plan_file) if plan_file is not None else None
     desired = desired_from(source, required=False)
@@ -111,8 +126,18 @@ def _plan_for_apply(
             hint="pass a saved plan (bindmgr apply PLAN.json), or --domain D --ip IP ... "
             "or --bindings FILE to plan and apply in one go",
         )
+    if pin.digest is not None and saved is None:
+        raise UsageError(
+            "--digest goes with a saved plan", hint="bindmgr apply PLAN.json --digest D"
+        )
     app = open_app(where, console, saved)
     if saved is not None:
+        assert plan_file is not None
+        if pin.digest is not None:
+            trust.check_digest(saved, pin.digest, plan_file)
+        trust.check_place(saved, app, plan_file, elsewhere=pin.elsewhere)
+        trust.check_commitment(saved, app, plan_file)
+        console.note(f"applying {plan_file}, digest {saved.digest}")
         return saved.plan, app
     assert desired is not None
     plan = make_plan(app.view.config, desired)
@@ -155,6 +180,7 @@ def run(
     safety: Safety,
     reload: Reload,
     console: Console,
+    pin: Pin = Pin(),
 ) -> ExitCode:
     if reload.confirm_within is not None and not reload.restarts:
         raise UsageError(
@@ -167,7 +193,7 @@ def run(
             "--confirm-within needs a terminal to confirm on",
             hint="run it interactively, or drop --confirm-within",
         )
-    plan, app = _plan_for_apply(where, plan_file, desired, yes=yes, console=console)
+    plan, app = _plan_for_apply(where, plan_file, desired, yes=yes, pin=pin, console=console)
     if plan.conflicts:
         raise ConflictError(
             "the plan has conflicts, nothing written: "

@@ -6,6 +6,7 @@ line), reads through `read/`, parses bindmgr's own files and returns values.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +16,15 @@ from bindmgr.apply.edit import apply_changes
 from bindmgr.console import Console
 from bindmgr.errors import UsageError
 from bindmgr.ini.file import IniFile
-from bindmgr.model import DEFAULT_PATTERN, Config, Desired, IPAddress, Plan, ProbeResult
+from bindmgr.model import (
+    DEFAULT_PATTERN,
+    Config,
+    Desired,
+    IPAddress,
+    Plan,
+    ProbeResult,
+    sha256_bytes,
+)
 from bindmgr.plan.desired import parse_desired
 from bindmgr.read.appdir import App, load_app, read_layout, read_text, resolve_app_dir
 from bindmgr.read.config import read_config
@@ -100,6 +109,26 @@ def desired_from(args: DesiredArgs, *, required: bool = True) -> Desired | None:
         )
     return parse_desired(
         args.domain, args.ips, pattern=args.pattern or DEFAULT_PATTERN, prune=args.prune
+    )
+
+
+def layout_sha256(app: App) -> str:
+    """sha256 of the layout's text: the layout is an input of the plan like MDaemon's files."""
+    text = read_text(Path(app.layout.source), "the layout", hint="pass it with --layout")
+    return sha256_bytes(text.encode("utf-8"))
+
+
+def plan_document(plan: Plan, app: App, checks: Sequence[ProbeResult] | None) -> dict[str, object]:
+    """The saved-plan document of `plan` made here, with its digest (what `--out` writes)."""
+    from bindmgr.formats.plan import plan_to_dict  # noqa: PLC0415 (lazy, see the imports)
+
+    return plan_to_dict(
+        plan,
+        app_dir=str(app.app_dir.resolve()),
+        layout=app.layout.source,
+        checks=checks,
+        host=socket.gethostname(),
+        layout_sha256=layout_sha256(app),
     )
 
 

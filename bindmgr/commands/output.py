@@ -7,8 +7,9 @@ when asked for: most runs print text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from bindmgr.formats.jsondoc import dumps_json
 from bindmgr.model import Plan, ProbeResult
 from bindmgr.report.text import render_check_text, render_plan_text
 
@@ -19,21 +20,21 @@ def render_plan(
     plan: Plan,
     fmt: str,
     *,
-    app_dir: str,
-    layout: str | None,
+    document: Mapping[str, object],
     checks: Sequence[ProbeResult] | None = None,
     color: bool = False,
     saved_as: str | None = None,
 ) -> str:
+    """`document`: the plan's saved-plan document (formats/plan), whose digest every format
+    shows."""
     if fmt == "json":
-        from bindmgr.formats.plan import dumps_plan  # noqa: PLC0415 (lazy, see the docstring)
-
-        return dumps_plan(plan, app_dir=app_dir, layout=layout, checks=checks)
+        return dumps_json(document)
+    digest = str(document["digest"])
     if fmt == "markdown":
         from bindmgr.report.markdown import render_plan_markdown  # noqa: PLC0415 (lazy)
 
-        return render_plan_markdown(plan, checks=checks)
-    return render_plan_text(plan, checks=checks, color=color, saved_as=saved_as)
+        return render_plan_markdown(plan, checks=checks, digest=digest)
+    return render_plan_text(plan, checks=checks, color=color, saved_as=saved_as, digest=digest)
 
 
 def render_check(results: Sequence[ProbeResult], fmt: str, *, color: bool = False) -> str:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bindmgr.apply.safewrite import ANY, replace_file
-from bindmgr.commands.inputs import DesiredArgs, Where, desired_from, open_app, run_checks
+from bindmgr.commands.inputs import (
+    DesiredArgs,
+    Where,
+    desired_from,
+    open_app,
+    plan_document,
+    run_checks,
+)
 from bindmgr.commands.output import render_plan
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode
+from bindmgr.formats.jsondoc import dumps_json
 from bindmgr.model import Plan, ProbeResult
 from bindmgr.plan.planner import make_plan
-from bindmgr.read.appdir import App
 
 
 def plan_exit(plan: Plan, checks: Sequence[ProbeResult] | None) -> ExitCode:
@@ -21,13 +28,8 @@ def plan_exit(plan: Plan, checks: Sequence[ProbeResult] | None) -> ExitCode:
     return ExitCode.CHANGES if plan.has_changes else ExitCode.OK
 
 
-def save_plan(path: Path, plan: Plan, app: App, checks: Sequence[ProbeResult] | None) -> None:
-    from bindmgr.formats.plan import dumps_plan  # noqa: PLC0415 (lazy: only --out writes JSON)
-
-    text = dumps_plan(
-        plan, app_dir=str(app.app_dir.resolve()), layout=app.layout.source, checks=checks
-    )
-    replace_file(path, text.encode("utf-8"), expected_sha256=ANY)
+def save_plan(path: Path, document: Mapping[str, object]) -> None:
+    replace_file(path, dumps_json(document).encode("utf-8"), expected_sha256=ANY)
 
 
 def run(
@@ -49,15 +51,15 @@ def run(
         if check
         else None
     )
+    document = plan_document(plan, app, checks)
     if out is not None:
-        save_plan(out, plan, app, checks)
+        save_plan(out, document)
         console.note(f"plan saved to {out}")
     console.print(
         render_plan(
             plan,
             fmt,
-            app_dir=str(app.app_dir),
-            layout=app.layout.source,
+            document=document,
             checks=checks,
             color=console.color,
             saved_as=None if out is None else str(out),

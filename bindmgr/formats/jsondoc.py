@@ -193,18 +193,19 @@ class JsonReader:
         except ValueError:
             self.fail(join(path, key), f'"{value}" is not an IPv6 address')
 
-    def format_version(self, doc: Mapping[str, object], what: str) -> None:
+    def format_version(
+        self, doc: Mapping[str, object], what: str, expected: int = FORMAT_VERSION
+    ) -> int:
         """Accept exactly the version this bindmgr writes; say which side is newer otherwise."""
         version = self.field(doc, "format_version", "")
         if isinstance(version, bool) or not isinstance(version, int):
-            self.fail("format_version", f"must be the number {FORMAT_VERSION}; is this {what}?")
-        if version > FORMAT_VERSION:
+            self.fail("format_version", f"must be the number {expected}; is this {what}?")
+        if version > expected:
             self.fail(
                 "format_version",
                 f"{version} comes from a newer bindmgr; this one reads only format_version "
-                f"{FORMAT_VERSION}, so upgrade bindmgr to use this file",
+                f"{expected}, so upgrade bindmgr to use this file",
             )
-        if version != FORMAT_VERSION:
-            self.fail(
-                "format_version", f"{version} is unknown; this bindmgr reads {FORMAT_VERSION}"
-            )
+        if version != expected:
+            self.fail("format_version", f"{version} is unknown; this bindmgr reads {expected}")
+        return version

@@ -2,10 +2,15 @@
 
 Values in, strings out (and the reverse); no file I/O. Loading trusts nothing: any wrong type,
 missing field, bad address or enum value is an InputError naming the file and the JSON path.
+Every plan document carries a digest: the sha256 of its canonical content (every field but the
+digest itself), so a reviewed plan can be named exactly (`bindmgr apply --digest`) and an edit
+to the file is noticed when it is read.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from bindmgr import __version__
 from bindmgr.errors import PlanError
 from bindmgr.formats.check import check_body, check_summary_mismatch, read_check_body
-from bindmgr.formats.jsondoc import FORMAT_VERSION, JsonReader, dumps_json, index, join
+from bindmgr.formats.jsondoc import JsonReader, dumps_json, index, join
 from bindmgr.model import (
     Action,
     Assignment,
@@ -29,6 +34,9 @@ from bindmgr.model import (
 from bindmgr.plan.desired import validate_desired
 
 TOOL = f"bindmgr {__version__}"
+# 2: host, layout_sha256 and digest added (format 1 plans carry no digest and are refused).
+PLAN_FORMAT_VERSION = 2
+DIGEST_PREFIX = "sha256:"
 DNS_TYPES = ("A", "AAAA", "PTR")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -42,6 +50,16 @@ class SavedPlan:
     layout: str | None
     created: str | None
     checks: tuple[ProbeResult, ...] | None  # None when the plan was made without --check
+    host: str | None = None  # the host name the plan was made on
+    layout_sha256: str | None = None  # of the layout's text when the plan was made
+    digest: str = ""  # "sha256:<hex>" over the document's canonical content
+
+
+def digest_of(document: Mapping[str, object]) -> str:
+    """ "sha256:<hex>" of the canonical JSON of every field but "digest"."""
+    body = {k: v for k, v in document.items() if k != "digest"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return DIGEST_PREFIX + hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 def plan_summary(plan: Plan) -> dict[str, object]:
@@ -88,15 +106,19 @@ def plan_to_dict(
     checks: Iterable[ProbeResult] | None = None,
     created: str | None = None,
     tool: str = TOOL,
+    host: str | None = None,
+    layout_sha256: str | None = None,
 ) -> dict[str, object]:
     """The plan document (docs/formats.md); "check" is null unless `checks` is given."""
     desired = plan.desired
-    return {
-        "format_version": FORMAT_VERSION,
+    document: dict[str, object] = {
+        "format_version": PLAN_FORMAT_VERSION,
         "tool": tool,
         "created": created,
+        "host": host,
         "app_dir": app_dir,
         "layout": layout,
+        "layout_sha256": layout_sha256,
         "summary": plan_summary(plan),
         "desired": {
             "domain": desired.domain,
@@ -115,6 +137,8 @@ def plan_to_dict(
         "dns": [{"name": r.name, "type": r.rtype, "value": r.value} for r in plan.dns],
         "check": None if checks is None else check_body(checks),
     }
+    document["digest"] = digest_of(document)
+    return document
 
 
 def dumps_plan(
@@ -125,11 +149,20 @@ def dumps_plan(
     checks: Iterable[ProbeResult] | None = None,
     created: str | None = None,
     tool: str = TOOL,
+    host: str | None = None,
+    layout_sha256: str | None = None,
 ) -> str:
     """The plan document as text: indent 2, stable key order, ASCII, trailing newline."""
     return dumps_json(
         plan_to_dict(
-            plan, app_dir=app_dir, layout=layout, checks=checks, created=created, tool=tool
+            plan,
+            app_dir=app_dir,
+            layout=layout,
+            checks=checks,
+            created=created,
+            tool=tool,
+            host=host,
+            layout_sha256=layout_sha256,
         )
     )
 
@@ -221,7 +254,10 @@ def loads_plan(text: str, source: str) -> SavedPlan:
     """Read a saved plan; InputError names `source`, the JSON path and the next step."""
     reader = _PlanReader(source, plan_hint(source))
     doc = reader.parse(text)
-    reader.format_version(doc, "a plan saved by `bindmgr plan --out`")
+    if type(doc.get("format_version")) is int and doc.get("format_version") == 1:
+        reader.fail("format_version", "1 is a plan from an older bindmgr, made without a digest")
+    reader.format_version(doc, "a plan saved by `bindmgr plan --out`", PLAN_FORMAT_VERSION)
+
     reader.string(doc, "tool", "")
     desired = reader.desired(doc)
     plan = Plan(
@@ -251,10 +287,28 @@ def loads_plan(text: str, source: str) -> SavedPlan:
     checks = None if check is None else read_check_body(reader, check, "check")
     summary = reader.child(doc, "summary", "")
     check_summary_mismatch(reader, summary, plan_summary(plan), "summary")
+    host = reader.opt_string(doc, "host", "")
+    layout_sha256 = _opt_sha(reader, doc, "layout_sha256")
+    digest = reader.string(doc, "digest", "")
+    if digest != digest_of(doc):  # last: a malformed field is named as such first
+        reader.fail(
+            "digest",
+            "does not match the plan's content: the file was edited after bindmgr wrote it",
+        )
     return SavedPlan(
         plan=plan,
         app_dir=reader.opt_string(doc, "app_dir", ""),
         layout=reader.opt_string(doc, "layout", ""),
         created=reader.opt_string(doc, "created", ""),
         checks=checks,
+        host=host,
+        layout_sha256=layout_sha256,
+        digest=digest,
     )
+
+
+def _opt_sha(reader: JsonReader, doc: Mapping[str, object], key: str) -> str | None:
+    value = reader.opt_string(doc, key, "")
+    if value is not None and not _SHA256.fullmatch(value):
+        reader.fail(key, "must be 64 lowercase hex digits, or null")
+    return value

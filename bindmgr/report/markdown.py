@@ -196,12 +196,16 @@ def _check_sections(results: Sequence[ProbeResult], title: str, see: str) -> lis
     return sections
 
 
-def _plan_sections(plan: Plan, checks: Sequence[ProbeResult] | None, short: bool) -> list[_Section]:
+def _plan_sections(
+    plan: Plan, checks: Sequence[ProbeResult] | None, short: bool, digest: str | None
+) -> list[_Section]:
     if plan.changes:
         head = f"**bindmgr plan**: {md_escape(plan_counts(plan))}"
     else:
         head = f"**bindmgr plan**: {md_escape(already_binds(plan, most=_LISTED))}"
     sections = [_Section(title=(head,), items=())]
+    if digest is not None:
+        sections.append(_Section(title=(f"Plan digest: `{md_escape(digest)}`",), items=()))
     if plan.conflicts:
         sections.append(
             _Section(
@@ -273,12 +277,17 @@ def _plan_sections(plan: Plan, checks: Sequence[ProbeResult] | None, short: bool
 
 
 def render_plan_markdown(
-    plan: Plan, *, checks: Sequence[ProbeResult] | None = None, limit: int = MARKDOWN_LIMIT
+    plan: Plan,
+    *,
+    checks: Sequence[ProbeResult] | None = None,
+    limit: int = MARKDOWN_LIMIT,
+    digest: str | None = None,
 ) -> str:
-    """Summary line first, conflicts next (prominent), then the tables; at most `limit` bytes."""
+    """Summary line first (the digest under it), conflicts next (prominent), then the tables;
+    at most `limit` bytes."""
     return _fit(
-        _plan_sections(plan, checks, short=False),
-        _plan_sections(plan, checks, short=True),
+        _plan_sections(plan, checks, short=False, digest=digest),
+        _plan_sections(plan, checks, short=True, digest=digest),
         limit,
         _PLAN_MORE,
     )

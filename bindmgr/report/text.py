@@ -153,8 +153,10 @@ def render_plan_text(
     checks: Sequence[ProbeResult] | None = None,
     color: bool,
     saved_as: str | None = None,
+    digest: str | None = None,
 ) -> str:
-    """The plan for a terminal; `saved_as` (the plan file's name) makes the next step concrete."""
+    """The plan for a terminal; `saved_as` (the plan file's name) makes the next step concrete,
+    `digest` (the saved plan's) names exactly what was reviewed."""
     style = _Style(color)
     blocks: list[list[str]] = []
     if plan.changes:
@@ -182,7 +184,10 @@ def render_plan_text(
             warning = f"MDaemon cannot bind {plural(bad, 'pair')}; free them before applying."
             block.append("  " + style(warning, "red", "bold"))
         blocks.append(block)
-    step = next_step(plan, saved_as)
+    if digest is not None:
+        blocks.append([f"Plan digest: {digest}"])
+    bad = 0 if checks is None else conflict_count(checks)
+    step = next_step(plan, saved_as, digest, bad)
     if step:
         blocks.append([step])
     return "\n\n".join("\n".join(block) for block in blocks) + "\n"

@@ -123,7 +123,10 @@ def change_counts(changes: Iterable[Change]) -> list[tuple[str, dict[Action, int
     return list(files.items())
 
 
-def next_step(plan: Plan, saved_as: str | None) -> str | None:
+def next_step(
+    plan: Plan, saved_as: str | None, digest: str | None = None, bind_conflicts: int = 0
+) -> str | None:
+    """The one next step; never one the exit status contradicts (no "apply" after a conflict)."""
     if plan.conflicts:
         return (
             "Next: resolve the conflicts above and run bindmgr plan again; "
@@ -131,6 +134,11 @@ def next_step(plan: Plan, saved_as: str | None) -> str | None:
         )
     if not plan.changes:
         return None
+    if bind_conflicts:
+        return (
+            "Next: free the ports above (or remove their addresses from the plan), then run "
+            "bindmgr plan --check again; bindmgr apply refuses while they cannot bind."
+        )
     if saved_as is None:
         return (
             "Next: save the plan with bindmgr plan --out PLAN.json, review it, "
@@ -139,7 +147,8 @@ def next_step(plan: Plan, saved_as: str | None) -> str | None:
     target = safe(saved_as)
     if not target or any(ch.isspace() for ch in target):
         target = f'"{target}"'
-    return f"Next: bindmgr apply {target}"
+    pin = "" if digest is None else f" --digest {digest}"
+    return f"Next: bindmgr apply {target}{pin}"
 
 
 def holder_text(holder: Holder | None) -> str:

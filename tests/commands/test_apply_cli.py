@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bindmgr.apply.backup import WRITTEN, list_backups
+from bindmgr.formats.plan import digest_of
 from tests.support.apply import FILES, Site, changed_lines, cli, cli_proc, make_site
 from tests.support.safety import is_root
 from tests.support.sample import read_ini
@@ -324,6 +325,7 @@ def test_app_dir_that_does_not_exist(site: Site, tmp_path: Path, how: str) -> No
     else:  # the folder the plan was made for has moved away
         doc = json.loads(plan.read_text(encoding="utf-8"))
         doc["app_dir"] = str(gone)
+        doc["digest"] = digest_of(doc)  # a plan made for a folder that is no longer there
         plan.write_text(json.dumps(doc), encoding="utf-8")
         args = ["apply", str(plan)]
     before = site.tree()

@@ -430,7 +430,7 @@ def test_ten_concurrent_applies_serialise_and_exactly_one_lands(tmp_path: Path) 
 
 def make_copy_and_apply(pristine: Path, where: Path, plan: Path) -> dict[str, bytes]:
     shutil.copytree(pristine, where)
-    done = cli("apply", str(plan), "--app-dir", str(where / "App"))
+    done = cli("apply", str(plan), "--app-dir", str(where / "App"), "--allow-elsewhere")
     assert done.code == 0, done.text
     return {
         rel: (where / rel).read_bytes()

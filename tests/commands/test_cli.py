@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from bindmgr.cli import main
 from bindmgr.errors import ExitCode
+from bindmgr.report.markdown import md_escape
 from tests.support.sample import copy_sample, read_ini
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "cli"
@@ -50,7 +52,9 @@ def sample(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def normal(text: str, app: Path) -> str:
-    return text.replace(str(app.resolve()), "<APP>").replace(str(app), "<APP>")
+    """The output with what differs between runs (paths, the digest over them) replaced."""
+    text = text.replace(str(app.resolve()), "<APP>").replace(str(app), "<APP>")
+    return re.sub(r"sha256:[0-9a-f]{64}", "sha256:<DIGEST>", text)
 
 
 def test_inspect_text_golden(tmp_path: Path) -> None:
@@ -102,15 +106,19 @@ def test_plan_formats_golden(tmp_path: Path) -> None:
     app, _ = copy_sample(tmp_path)
     text = run("plan", "--app-dir", app, *IPS)
     assert text.code == ExitCode.CHANGES, text.err
-    golden("plan.txt", text.out)
+    golden("plan.txt", normal(text.out, app))
     md = run("plan", "--app-dir", app, *IPS, "--format", "markdown")
     assert md.code == ExitCode.CHANGES
-    golden("plan.md", md.out)
+    golden("plan.md", normal(md.out, app))
     js = run("plan", "--app-dir", app, *IPS, "--format", "json")
     doc = json.loads(js.out)
-    assert doc["app_dir"] == str(app)
+    assert doc["app_dir"] == str(app.resolve())
     assert doc["layout"].endswith("layout.ini")
-    doc["app_dir"] = doc["layout"] = "<path>"
+    assert doc["host"] == socket.gethostname()
+    assert f"Plan digest: {doc['digest']}" in text.out  # every format names the same plan
+    assert f"Plan digest: `{md_escape(doc['digest'])}`" in md.out
+    doc["app_dir"] = doc["layout"] = doc["host"] = "<path>"
+    doc["layout_sha256"] = doc["digest"] = "<varies>"
     golden("plan.json", json.dumps(doc, indent=2) + "\n")
 
 
@@ -119,10 +127,11 @@ def test_plan_out_saves_a_loadable_plan_and_no_color_without_tty(tmp_path: Path)
     out = tmp_path / "plan.json"
     result = run("plan", "--app-dir", app, *IPS, "--out", out)
     assert result.code == ExitCode.CHANGES
-    assert f"bindmgr apply {out}" in result.out
-    assert "\x1b" not in result.out
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["format_version"] == 1
+    assert f"Plan digest: {doc['digest']}" in result.out
+    assert f"bindmgr apply {out} --digest {doc['digest']}" in result.out
+    assert "\x1b" not in result.out
+    assert doc["format_version"] == 2
     assert {i["file"] for i in doc["inputs"]} >= {"MDaemon.ini", "Domains.dat"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from bindmgr import __version__
 from bindmgr.errors import InputError
 from bindmgr.formats.check import check_to_dict, dumps_check, loads_check
-from bindmgr.formats.plan import SavedPlan, dumps_plan, loads_plan, plan_to_dict
+from bindmgr.formats.plan import SavedPlan, digest_of, dumps_plan, loads_plan, plan_to_dict
 from bindmgr.model import (
     Action,
     Assignment,
@@ -164,19 +165,44 @@ def test_round_trip_examples(make: Callable[[], Plan]) -> None:
     plan = make()
     checks = samples.every_status()
     text = dumps_plan(plan, app_dir="C:\\MDaemon\\App", layout=None, checks=checks, created="t")
+    digest = json.loads(text)["digest"]
     assert loads_plan(text, "p.json") == SavedPlan(
-        plan, "C:\\MDaemon\\App", None, "t", sort_results(checks)
+        plan, "C:\\MDaemon\\App", None, "t", sort_results(checks), digest=digest
     )
+
+
+def test_the_digest_names_the_content_and_catches_any_edit() -> None:
+    plan = samples.provisioning()
+    doc = plan_to_dict(
+        plan, app_dir="C:\\MDaemon\\App", layout="layout.ini", host="mx1", layout_sha256="ab" * 32
+    )
+    saved = loads_plan(json.dumps(doc), "p.json")
+    assert (saved.host, saved.layout_sha256) == ("mx1", "ab" * 32)
+    assert saved.digest == doc["digest"]
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", saved.digest)
+    other = plan_to_dict(plan, app_dir="C:\\MDaemon\\App", layout="layout.ini", host="mx2")
+    assert other["digest"] != doc["digest"]  # the host is part of what was reviewed
+    for edit in (
+        _set(("changes", 0, "new"), "10.0.0.66"),
+        _set(("host",), "elsewhere"),
+        _set(("notes",), []),
+        _set(("digest",), "sha256:" + "0" * 64),
+    ):
+        edited = json.loads(json.dumps(doc))
+        edit(edited)
+        with pytest.raises(InputError, match="digest: does not match the plan's content"):
+            loads_plan(json.dumps(edited), "p.json")
 
 
 def test_document_layout() -> None:
     plan = samples.provisioning()
     doc = plan_to_dict(plan, app_dir="C:\\MDaemon\\App", layout="layout.ini")
     assert list(doc) == [
-        "format_version", "tool", "created", "app_dir", "layout", "summary", "desired",
-        "inputs", "changes", "assignments", "conflicts", "notes", "dns", "check",
+        "format_version", "tool", "created", "host", "app_dir", "layout", "layout_sha256",
+        "summary", "desired", "inputs", "changes", "assignments", "conflicts", "notes", "dns",
+        "check", "digest",
     ]  # fmt: skip
-    assert doc["format_version"] == 1
+    assert doc["format_version"] == 2
     assert doc["tool"] == f"bindmgr {__version__}"
     assert doc["check"] is None
     assert doc["summary"] == {
@@ -259,10 +285,12 @@ def _delete(path: tuple[str | int, ...]) -> Callable[[Any], None]:
 
 
 BAD_EDITS = [
-    (_set(("format_version",), 2), "format_version", "newer bindmgr"),
+    (_set(("format_version",), 3), "format_version", "newer bindmgr"),
+    (_set(("format_version",), 1), "format_version", "older bindmgr, made without a digest"),
     (_set(("format_version",), 0), "format_version", "0 is unknown"),
-    (_set(("format_version",), "1"), "format_version", "must be the number 1"),
-    (_set(("format_version",), True), "format_version", "must be the number 1"),
+    (_set(("format_version",), "2"), "format_version", "must be the number 2"),
+    (_set(("layout_sha256",), "XYZ"), "layout_sha256", "64 lowercase hex"),
+    (_set(("format_version",), True), "format_version", "must be the number 2"),
     (_delete(("format_version",)), "format_version", "is missing"),
     (_delete(("tool",)), "tool", "is missing"),
     (_set(("changes", 1, "action"), "sett"), "changes[1].action", '"sett" is not one of'),
@@ -337,6 +365,7 @@ def test_bom_and_unknown_keys_are_accepted() -> None:
     doc = _doc()
     doc["added_later"] = {"x": 1}
     doc["changes"][0]["also_new"] = True
+    doc["digest"] = digest_of(doc)  # as the later bindmgr that added them would write it
     saved = loads_plan("\ufeff" + json.dumps(doc), "p.json")
     assert saved.plan == samples.deletions()
 
