@@ -47,8 +47,8 @@ class KnownBug:
 # KNOWN BUG (to be fixed in bindmgr): under Wine netifaces lists no loopback address, so
 # bindmgr's host address list has no 127.x and every 127.0.0.x pair is `not_local`: check exits
 # 3, and apply refuses the plan (exit 3, nothing written). bindmgr is to count the loopback
-# network as local; then these steps give their right status and the note below says to drop
-# the marker.
+# network as local; then these steps give their right status, and `bindmgr()` prints a note
+# to drop this marker and the --force step in main().
 LOOPBACK_NOT_LOCAL = KnownBug(
     status=3,
     what="127.0.0.x reported not_local (netifaces lists no loopback address under Wine)",
