@@ -38,6 +38,7 @@ PURE_MODULES = frozenset(
         "check.answer",
         "check.protocol",
         "check.cert",
+        "check.dnsanswer",
         "apply.edit",
         "apply.proof",
     }
