@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
-from bindmgr.commands.inputs import DesiredArgs, Where
+from bindmgr.commands.inputs import DesiredArgs, DnsArgs, Where
 from bindmgr.console import Console
 from bindmgr.errors import BindmgrError, ExitCode, UsageError
 from bindmgr.parser import build_parser
@@ -22,7 +22,7 @@ from bindmgr.parser import build_parser
 def _check_counts(args: argparse.Namespace) -> None:
     """Counts and times that must be positive are refused before any file is read or port
     probed."""
-    for option in ("timeout", "total_timeout"):
+    for option in ("timeout", "total_timeout", "dns_timeout"):
         value = getattr(args, option, None)
         if value is not None and not value > 0:
             flag = "--" + option.replace("_", "-")
@@ -75,6 +75,14 @@ def _plan(args: argparse.Namespace, console: Console) -> ExitCode:
     )
 
 
+def _dns_args(args: argparse.Namespace) -> DnsArgs | None:
+    if not args.dns:
+        if args.nameserver:
+            raise UsageError("--nameserver goes with --dns", hint="add --dns")
+        return None
+    return DnsArgs(nameservers=tuple(args.nameserver), timeout=args.dns_timeout)
+
+
 def _check(args: argparse.Namespace, console: Console) -> ExitCode:
     from bindmgr.commands import check  # noqa: PLC0415 (lazy on purpose, see above)
 
@@ -85,6 +93,7 @@ def _check(args: argparse.Namespace, console: Console) -> ExitCode:
         fmt=args.format,
         batch_size=args.batch_size,
         console=console,
+        dns=_dns_args(args),
     )
 
 
@@ -141,6 +150,7 @@ def _verify(args: argparse.Namespace, console: Console) -> ExitCode:
             timeout=args.timeout, total_timeout=args.total_timeout, concurrency=args.connections
         ),
         console=console,
+        dns=_dns_args(args),
     )
 
 

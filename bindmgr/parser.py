@@ -92,6 +92,25 @@ def _check_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concurrency", dest="batch_size", type=int, help=argparse.SUPPRESS)
 
 
+def _dns_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("DNS")
+    group.add_argument(
+        "--dns",
+        action="store_true",
+        help="also resolve every bound name and every address's PTR and compare",
+    )
+    group.add_argument(
+        "--nameserver",
+        metavar="IP[:PORT]",
+        action="append",
+        default=[],
+        help="ask this server (repeat; default: the system's resolver configuration)",
+    )
+    group.add_argument(
+        "--dns-timeout", type=float, default=3.0, metavar="S", help="per lookup (default 3)"
+    )
+
+
 def _verify_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--timeout", type=float, default=5.0, metavar="S", help="per connection (default 5)"
@@ -171,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     _desired(p, plan_file=True)
     _format(p)
     _check_options(p)
+    _dns_options(p)
 
     _apply_options(
         command("apply", "write a plan to MDaemon's files safely (lock, backup, verify)")
@@ -188,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     _desired(p, plan_file=True)
     _format(p)
     _verify_options(p)
+    _dns_options(p)
 
     p = command("dns", "the DNS records (A/AAAA and PTR) a binding relies on")
     _desired(p, plan_file=True)

@@ -1,4 +1,8 @@
-"""`bindmgr check`: can MDaemon bind every IP x listener? (exit 3 on conflicts)"""
+"""`bindmgr check`: can MDaemon bind every IP x listener? (exit 3 on conflicts)
+
+With `--dns`, the names and PTRs the binding relies on are resolved in the same event loop run
+as the binds (check/together).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,21 @@ from pathlib import Path
 
 from bindmgr.commands.inputs import (
     DesiredArgs,
+    DnsArgs,
     Where,
+    check_work,
     current_addresses,
     desired_from,
+    dns_lookups,
     open_app,
     read_saved_plan,
+    records_now,
     run_checks,
 )
 from bindmgr.commands.output import render_check
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
+from bindmgr.plan.planner import make_plan
 
 
 def run(
@@ -27,6 +36,7 @@ def run(
     fmt: str,
     batch_size: int,
     console: Console,
+    dns: DnsArgs | None = None,
 ) -> ExitCode:
     saved = read_saved_plan(plan_file) if plan_file is not None else None
     wanted = desired_from(desired, required=False)
@@ -46,6 +56,24 @@ def run(
             )
         else:
             console.note("checking the addresses MDaemon binds now: " + ", ".join(map(str, ips)))
-    results = run_checks(ips, app, batch_size=batch_size, console=console)
-    console.print(render_check(results, fmt, color=console.color))
-    return ExitCode.CONFLICT if any(r.status.is_conflict for r in results) else ExitCode.OK
+    if dns is None:
+        results = run_checks(ips, app, batch_size=batch_size, console=console)
+        console.print(render_check(results, fmt, color=console.color))
+        return ExitCode.CONFLICT if any(r.status.is_conflict for r in results) else ExitCode.OK
+    from bindmgr.check.dnsanswer import classify_dns  # noqa: PLC0415 (only with --dns)
+    from bindmgr.check.together import run_together  # noqa: PLC0415
+
+    if saved is not None:
+        records = saved.plan.dns
+    elif wanted is not None:
+        records = make_plan(app.view.config, wanted).dns
+    else:
+        records = records_now(app)
+    expected, lookups = dns_lookups(records, dns)
+    results, answers = run_together(
+        check_work(ips, app, batch_size=batch_size, console=console), lookups
+    )
+    findings = classify_dns(expected, answers)
+    console.print(render_check(results, fmt, color=console.color, dns=findings))
+    bad = any(r.status.is_conflict for r in results) or any(f.is_failure for f in findings)
+    return ExitCode.CONFLICT if bad else ExitCode.OK

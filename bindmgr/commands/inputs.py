@@ -7,10 +7,10 @@ line), reads through `read/`, parses bindmgr's own files and returns values.
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bindmgr.apply.edit import apply_changes
 from bindmgr.console import Console
@@ -20,6 +20,7 @@ from bindmgr.model import (
     DEFAULT_PATTERN,
     Config,
     Desired,
+    DnsRecord,
     IPAddress,
     Plan,
     ProbeResult,
@@ -30,6 +31,7 @@ from bindmgr.read.appdir import App, load_app, read_layout, read_text, resolve_a
 from bindmgr.read.config import read_config
 
 if TYPE_CHECKING:
+    from bindmgr.check.dnsanswer import Expected, Lookup
     from bindmgr.formats.plan import SavedPlan
 
 # bindings, formats.plan (JSON plans) and the check stage are imported where they are used:
@@ -145,6 +147,60 @@ def config_after(app: App, plan: Plan) -> Config:
 def current_addresses(app: App) -> tuple[IPAddress, ...]:
     """What MDaemon binds now: the addresses of every domain with its bind flag on."""
     return tuple(a for d in app.view.config.all_domains() if d.bind for a in d.addresses())
+
+
+def records_now(app: App) -> tuple[DnsRecord, ...]:
+    """The records MDaemon's current bindings rely on: each bound domain's name (its FQDN when
+    it has one) to its addresses, and the PTR of each address back to that name."""
+    records: list[DnsRecord] = []
+    for domain in app.view.config.all_domains():
+        if not domain.bind:
+            continue
+        name = domain.fqdn or domain.name
+        for ip in domain.addresses():
+            records.append(DnsRecord(name, "A" if ip.version == 4 else "AAAA", str(ip)))
+        records.extend(DnsRecord(ip.reverse_pointer, "PTR", name) for ip in domain.addresses())
+    return tuple(records)
+
+
+@dataclass(frozen=True, slots=True)
+class DnsArgs:
+    """`--dns`: which nameservers to ask (none: the system's configuration), how long to wait."""
+
+    nameservers: tuple[str, ...] = ()
+    timeout: float = 3.0
+    total_timeout: float = 30.0
+
+
+def dns_lookups(
+    records: Sequence[DnsRecord], dns: DnsArgs
+) -> tuple[Expected, Coroutine[Any, Any, tuple[Lookup, ...]]]:
+    """What the records make DNS expected to say, and the coroutine that asks it."""
+    from bindmgr.check import resolve  # noqa: PLC0415 (dnspython: only with --dns)
+    from bindmgr.check.dnsanswer import Expected  # noqa: PLC0415
+
+    expected = Expected.from_records(records)
+    servers = [resolve.parse_nameserver(text) for text in dns.nameservers] or None
+    work = resolve.resolve_all(
+        expected, nameservers=servers, timeout=dns.timeout, total_timeout=dns.total_timeout
+    )
+    return expected, work
+
+
+def check_work(
+    ips: Sequence[IPAddress], app: App, *, batch_size: int, console: Console
+) -> Coroutine[Any, Any, tuple[ProbeResult, ...]]:
+    """The bind check as a coroutine, to run beside other network work in one event loop."""
+    from bindmgr.check import hostinfo, probe  # noqa: PLC0415 (lazy, see the imports)
+
+    return probe.check(
+        ips,
+        app.view.config.listeners,
+        host_addresses=hostinfo.host_addresses(),
+        listener_table=hostinfo.listening_sockets,
+        batch_size=batch_size,
+        progress=console.progress("checking"),
+    )
 
 
 def run_checks(

@@ -16,10 +16,11 @@ from bindmgr.commands.inputs import (
     desired_from,
     open_app,
     read_saved_plan,
+    records_now,
 )
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
-from bindmgr.model import DnsRecord, Plan
+from bindmgr.model import Plan
 from bindmgr.plan.planner import make_plan
 from bindmgr.read.appdir import App
 
@@ -37,20 +38,6 @@ def _plan(
     if wanted is not None:
         return app, make_plan(app.view.config, wanted)
     return app, None
-
-
-def records_now(app: App) -> tuple[DnsRecord, ...]:
-    """The records MDaemon's current bindings rely on: each bound domain's name (its FQDN when
-    it has one) to its addresses, and the PTR of each address back to that name."""
-    records: list[DnsRecord] = []
-    for domain in app.view.config.all_domains():
-        if not domain.bind:
-            continue
-        name = domain.fqdn or domain.name
-        for ip in domain.addresses():
-            records.append(DnsRecord(name, "A" if ip.version == 4 else "AAAA", str(ip)))
-        records.extend(DnsRecord(ip.reverse_pointer, "PTR", name) for ip in domain.addresses())
-    return tuple(records)
 
 
 def run_dns(

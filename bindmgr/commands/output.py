@@ -8,10 +8,14 @@ when asked for: most runs print text.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from bindmgr.formats.jsondoc import dumps_json
 from bindmgr.model import Plan, ProbeResult
 from bindmgr.report.text import render_check_text, render_plan_text
+
+if TYPE_CHECKING:
+    from bindmgr.check.dnsanswer import DnsFinding
 
 FORMATS = ("text", "markdown", "json")
 
@@ -37,13 +41,35 @@ def render_plan(
     return render_plan_text(plan, checks=checks, color=color, saved_as=saved_as, digest=digest)
 
 
-def render_check(results: Sequence[ProbeResult], fmt: str, *, color: bool = False) -> str:
+def render_check(
+    results: Sequence[ProbeResult],
+    fmt: str,
+    *,
+    color: bool = False,
+    dns: Sequence[DnsFinding] | None = None,
+) -> str:
+    """Check results, and with `dns` the DNS findings after them (in JSON: a "dns" array)."""
     if fmt == "json":
-        from bindmgr.formats.check import dumps_check  # noqa: PLC0415 (lazy, see the docstring)
+        from bindmgr.formats.check import check_to_dict  # noqa: PLC0415 (lazy, see the docstring)
 
-        return dumps_check(results)
+        document = check_to_dict(results)
+        if dns is not None:
+            from bindmgr.formats.verify import dns_to_list  # noqa: PLC0415
+
+            document["dns"] = dns_to_list(dns)
+        return dumps_json(document)
     if fmt == "markdown":
         from bindmgr.report.markdown import render_check_markdown  # noqa: PLC0415 (lazy)
 
-        return render_check_markdown(results)
-    return render_check_text(results, color=color)
+        text = render_check_markdown(results)
+        if dns is not None:
+            from bindmgr.report.dnscheck import render_dns_markdown  # noqa: PLC0415
+
+            text += "\n" + render_dns_markdown(dns)
+        return text
+    text = render_check_text(results, color=color)
+    if dns is not None:
+        from bindmgr.report.dnscheck import render_dns_text  # noqa: PLC0415
+
+        text += "\n" + render_dns_text(dns)
+    return text

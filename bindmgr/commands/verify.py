@@ -8,18 +8,22 @@ files as that plan writes them; without one, the files as they are.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bindmgr.check.answer import Answer, classify, not_local, targets_for
 from bindmgr.commands.inputs import (
     DesiredArgs,
+    DnsArgs,
     Where,
     config_after,
     desired_from,
+    dns_lookups,
     open_app,
     read_saved_plan,
+    records_now,
 )
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
@@ -27,6 +31,9 @@ from bindmgr.model import IPAddress, Plan
 from bindmgr.plan.expect import greeting_names, removed_addresses
 from bindmgr.plan.planner import make_plan
 from bindmgr.read.appdir import App
+
+if TYPE_CHECKING:
+    from bindmgr.check.dnsanswer import DnsFinding, Expected, Lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,36 +60,65 @@ def answers(
     removed: Sequence[IPAddress],
     patience: Patience,
 ) -> tuple[Answer, ...]:
-    """What MDaemon answers: only addresses of this host are connected to; a bound one that is
-    not local is `not_local`, a removed one that is not local cannot answer and is left out."""
+    """What MDaemon answers (run_with_dns, without DNS)."""
+    return run_with_dns(app, bound, removed, patience, None)[0]
+
+
+def run_with_dns(
+    app: App,
+    bound: dict[IPAddress, str],
+    removed: Sequence[IPAddress],
+    patience: Patience,
+    dns: tuple[Expected, Coroutine[Any, Any, tuple[Lookup, ...]]] | None,
+) -> tuple[tuple[Answer, ...], tuple[DnsFinding, ...] | None]:
+    """What MDaemon answers, and with `dns` (inputs.dns_lookups' pair) what DNS says, from one
+    event loop run. Only addresses of this host are connected to: a bound one that is not local
+    is `not_local`, a removed one that is not local cannot answer and is left out."""
     from bindmgr.check import hostinfo  # noqa: PLC0415 (netifaces: only where it is used)
-    from bindmgr.check.greeting import run_greetings  # noqa: PLC0415 (asyncio, ssl: only here)
+    from bindmgr.check.greeting import read_greetings  # noqa: PLC0415 (asyncio, ssl: only here)
+    from bindmgr.check.together import run_together  # noqa: PLC0415
 
     host = hostinfo.host_addresses()
     local_removed = [ip for ip in removed if ip in host]
     targets = targets_for(dict(bound), app.view.config.listeners, removed=local_removed)
     reachable = [t for t in targets if t.ip in host]
-    greetings = iter(
-        run_greetings(
-            reachable,
-            concurrency=patience.concurrency,
-            timeout=patience.timeout,
-            total_timeout=patience.total_timeout,
-        )
+    work = read_greetings(
+        reachable,
+        concurrency=patience.concurrency,
+        timeout=patience.timeout,
+        total_timeout=patience.total_timeout,
     )
-    return tuple(classify(t, next(greetings)) if t.ip in host else not_local(t) for t in targets)
+    findings: tuple[DnsFinding, ...] | None = None
+    if dns is None:
+        (greeted,) = run_together(work)
+    else:
+        from bindmgr.check.dnsanswer import classify_dns  # noqa: PLC0415 (only with --dns)
+
+        greeted, lookups = run_together(work, dns[1])
+        findings = classify_dns(dns[0], lookups)
+    greetings = iter(greeted)
+    found = tuple(classify(t, next(greetings)) if t.ip in host else not_local(t) for t in targets)
+    return found, findings
 
 
-def render(found: Sequence[Answer], fmt: str, *, color: bool) -> str:
+def render(
+    found: Sequence[Answer],
+    fmt: str,
+    *,
+    color: bool,
+    dns: Sequence[DnsFinding] | None = None,
+) -> str:
     if fmt == "json":
         from bindmgr.formats.verify import dumps_verify  # noqa: PLC0415 (lazy)
 
-        return dumps_verify(found)
-    from bindmgr.report import verification  # noqa: PLC0415 (lazy)
+        return dumps_verify(found, dns)
+    from bindmgr.report import dnscheck, verification  # noqa: PLC0415 (lazy)
 
     if fmt == "markdown":
-        return verification.render_verify_markdown(found)
-    return verification.render_verify_text(found, color=color)
+        text = verification.render_verify_markdown(found)
+        return text if dns is None else text + "\n" + dnscheck.render_dns_markdown(dns)
+    text = verification.render_verify_text(found, color=color)
+    return text if dns is None else text + "\n" + dnscheck.render_dns_text(dns)
 
 
 def run(
@@ -93,6 +129,7 @@ def run(
     fmt: str,
     patience: Patience,
     console: Console,
+    dns: DnsArgs | None = None,
 ) -> ExitCode:
     saved = read_saved_plan(plan_file) if plan_file is not None else None
     wanted = desired_from(desired, required=False)
@@ -103,6 +140,11 @@ def run(
     if wanted is not None:
         plan = make_plan(app.view.config, wanted)
     bound, removed = expectations(app, plan)
-    found = answers(app, bound, removed, patience)
-    console.print(render(found, fmt, color=console.color))
-    return ExitCode.OK if found and all(a.passed for a in found) else ExitCode.CONFLICT
+    lookups = None
+    if dns is not None:
+        lookups = dns_lookups(plan.dns if plan is not None else records_now(app), dns)
+    found, findings = run_with_dns(app, bound, removed, patience, lookups)
+    console.print(render(found, fmt, color=console.color, dns=findings))
+    dns_ok = findings is None or not any(f.is_failure for f in findings)
+    ok = bool(found) and all(a.passed for a in found) and dns_ok
+    return ExitCode.OK if ok else ExitCode.CONFLICT

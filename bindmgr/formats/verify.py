@@ -1,4 +1,5 @@
-"""The `bindmgr verify --format json` document: what MDaemon answered on each address and port.
+"""The `bindmgr verify --format json` document: what MDaemon answered on each address and port,
+and the DNS findings of `--dns` (also added to `check --dns`'s document).
 
 Values in, a string out; the results keep the order they were checked in (bound addresses in
 plan order, then removed ones; listeners in layout order).
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bindmgr.check.answer import Answer, Status
+from bindmgr.check.dnsanswer import DnsFinding
 from bindmgr.formats.jsondoc import FORMAT_VERSION, dumps_json
 
 
@@ -45,11 +47,28 @@ def verify_summary(answers: Sequence[Answer]) -> dict[str, object]:
     }
 
 
-def dumps_verify(answers: Sequence[Answer]) -> str:
-    return dumps_json(
+def dumps_verify(answers: Sequence[Answer], dns: Sequence[DnsFinding] | None = None) -> str:
+    document: dict[str, object] = {
+        "format_version": FORMAT_VERSION,
+        "summary": verify_summary(answers),
+        "results": [answer_to_dict(a) for a in answers],
+    }
+    if dns is not None:
+        document["dns"] = dns_to_list(dns)
+    return dumps_json(document)
+
+
+def dns_to_list(findings: Sequence[DnsFinding]) -> list[dict[str, object]]:
+    return [
         {
-            "format_version": FORMAT_VERSION,
-            "summary": verify_summary(answers),
-            "results": [answer_to_dict(a) for a in answers],
+            "type": f.rtype,
+            "name": f.subject,
+            "status": f.status.value,
+            "warning": f.is_warning,
+            "expected": list(f.expected),
+            "seen": list(f.seen),
+            "detail": f.detail,
+            "hint": f.hint,
         }
-    )
+        for f in findings
+    ]
