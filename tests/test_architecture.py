@@ -32,6 +32,9 @@ PURE_MODULES = frozenset(
     {
         "read.layout",
         "read.config",
+        "read.clues",
+        "read.detect",
+        "read.layout_text",
         "check.verdict",
         "check.hints",
         "check.events",

@@ -7,8 +7,10 @@ commands' job (they hold the parsers), writes go through `transaction`. It never
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -86,6 +88,85 @@ def load_app(app_dir: Path, layout: Layout) -> App:
         config = replace(view.config, problems=view.config.problems + notes)
         view = ConfigView(config, view.presence)
     return App(app_dir, layout, data, files, view, tuple(missing))
+
+
+# `layout detect` reads at most this much: a file over MAX_CANDIDATE_BYTES (a domain file with
+# ten thousand domains is about 3 MB), more than MAX_CANDIDATES files, or past
+# MAX_CANDIDATES_TOTAL bytes in all, is skipped and listed as such.
+MAX_CANDIDATE_BYTES = 16 * 1024 * 1024
+MAX_CANDIDATES = 1000
+MAX_CANDIDATES_TOTAL = 128 * 1024 * 1024
+WEB_FOLDERS = ("WorldClient", "WebAdmin", "RemoteAdmin")  # beside the App folder
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The files `layout detect` scans: name (relative to the App folder) -> bytes, and the
+    files it skipped with the reason."""
+
+    data: dict[str, bytes]
+    skipped: tuple[tuple[str, str], ...]
+
+
+def _candidate_paths(app_dir: Path) -> Iterator[tuple[str, Path]]:
+    """(name relative to the App folder, path): *.ini and *.dat in it, *.ini in the web
+    folders beside it, each folder in name order."""
+    folders: list[tuple[str, Path, tuple[str, ...]]] = [("", app_dir, (".ini", ".dat"))]
+    folders += [(f"../{n}/", app_dir.parent / n, (".ini",)) for n in WEB_FOLDERS]
+    for prefix, folder, suffixes in folders:
+        try:
+            names = sorted(os.listdir(folder), key=lambda n: (n.casefold(), n))
+        except OSError:
+            continue  # an absent web folder: nothing of it to scan
+        for name in names:
+            if name.casefold().endswith(suffixes):
+                yield prefix + name, folder / name
+
+
+def read_candidates(
+    app_dir: Path,
+    *,
+    max_bytes: int = MAX_CANDIDATE_BYTES,
+    max_files: int = MAX_CANDIDATES,
+    max_total: int = MAX_CANDIDATES_TOTAL,
+) -> Candidates:
+    """Read MDaemon.ini, every *.ini and *.dat beside it and the *.ini files of ../WorldClient,
+    ../WebAdmin and ../RemoteAdmin, never a file outside the MDaemon folder (the App folder's
+    parent: a link that leads out is skipped), never more than the caps (defaults above)."""
+    root = app_dir.resolve().parent
+    data: dict[str, bytes] = {}
+    skipped: list[tuple[str, str]] = []
+    total = 0
+    for name, path in _candidate_paths(app_dir.resolve()):
+        real = path.resolve()
+        try:
+            info = os.stat(real)
+        except OSError as exc:
+            skipped.append((name, f"cannot read it: {exc.strerror}"))
+            continue
+        if not real.is_relative_to(root):
+            skipped.append((name, f"it leads outside the MDaemon folder {root}, to {real}"))
+        elif not stat.S_ISREG(info.st_mode):
+            skipped.append((name, "not a regular file"))
+        elif len(data) >= max_files:
+            skipped.append((name, f"more than {max_files} files to scan"))
+        elif info.st_size > max_bytes:
+            skipped.append((name, f"{info.st_size} bytes, over the cap of {max_bytes}"))
+        elif total + info.st_size > max_total:
+            skipped.append((name, f"the files scanned would pass {max_total} bytes in all"))
+        else:
+            try:
+                with open(real, "rb") as f:
+                    raw = f.read(max_bytes + 1)  # it may have grown since stat
+            except OSError as exc:
+                skipped.append((name, f"cannot read it: {exc.strerror}"))
+                continue
+            if len(raw) > max_bytes:
+                skipped.append((name, f"over the cap of {max_bytes} bytes"))
+                continue
+            data[name] = raw
+            total += len(raw)
+    return Candidates(data, tuple(skipped))
 
 
 def read_text(path: Path, what: str, *, hint: str, error: type[BindmgrError] = InputError) -> str:
