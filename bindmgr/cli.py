@@ -181,6 +181,14 @@ def _firewall(args: argparse.Namespace, console: Console) -> ExitCode:
     )
 
 
+def _layout(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr.commands import layout  # noqa: PLC0415 (lazy on purpose, see above)
+
+    return layout.run_detect(
+        app_dir=args.app_dir, write=args.write, fmt=args.format, force=args.force, console=console
+    )
+
+
 def _explain(args: argparse.Namespace, console: Console) -> ExitCode:
     from bindmgr.commands import explain  # noqa: PLC0415 (lazy on purpose, see above)
 
@@ -196,6 +204,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Console], ExitCode]] = {
     "verify": _verify,
     "dns": _dns,
     "firewall": _firewall,
+    "layout": _layout,
     "explain": _explain,
 }
 

@@ -155,6 +155,17 @@ def _apply_options(p: argparse.ArgumentParser) -> None:
     _check_options(p)
 
 
+def _layout_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    summary = "propose where each setting lives, with evidence (exit 3: ambiguous or missing)"
+    p = sub.add_parser("layout", help="find where this install keeps each layout setting")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = actions.add_parser("detect", help=summary, description=summary)
+    p.add_argument("--app-dir", metavar="DIR", help="MDaemon's App folder (as for inspect)")
+    p.add_argument("--write", metavar="FILE", type=Path, help="write the proposals as a layout")
+    p.add_argument("--force", action="store_true", help="let --write replace an existing file")
+    _format(p, ("text", "json"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bindmgr",
@@ -218,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("firewall", "firewall rules that open MDaemon's listeners on the bound IPs only")
     _desired(p, plan_file=True)
     _format(p, ("powershell", "netsh", "nftables"), default="powershell", alias=False)
+
+    _layout_parser(sub)
 
     p = sub.add_parser(
         "explain",
