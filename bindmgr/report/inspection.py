@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from bindmgr.model import Config, Domain, IPAddress
 from bindmgr.read.config import KeyPresence
 
+DRIFT = (
+    "Some layout keys were not found in the files: run `bindmgr layout detect` to see where "
+    "they live."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Inspection:
@@ -72,6 +77,8 @@ def render_text(ins: Inspection) -> str:
         found = f"{p.found}/{p.total}" if p.total != 1 else ("found" if p.found else "MISSING")
         rows.append([found, p.what, str(p.location)])
     out += _table(rows)
+    if any(p.found == 0 and p.total > 0 for p in ins.presence):
+        out += ["", DRIFT]
     out += ["", "Host addresses: " + (", ".join(map(str, ins.host_addresses)) or "none found")]
     if ins.not_on_host:
         out.append("Configured addresses not on this host (MDaemon cannot bind them here):")

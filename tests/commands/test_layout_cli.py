@@ -1,5 +1,5 @@
 """`bindmgr layout detect` from the outside: text and JSON, --write and its refusal to
-overwrite, exit statuses, folders with files missing."""
+overwrite, exit statuses, folders with files missing; and `inspect` pointing to it on drift."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bindmgr.errors import ExitCode
 from bindmgr.read.appdir import read_layout
 from bindmgr.read.clues import SETTINGS
 from bindmgr.read.layout import parse_layout
+from bindmgr.report.inspection import DRIFT
 from tests.support.goldens import assert_golden
 from tests.support.sample import copy_sample
 
@@ -88,6 +89,7 @@ def test_write_gives_a_layout_inspect_reads_and_refuses_to_overwrite(
     )
     inspected = run("inspect", "--app-dir", app, "--layout", target)
     assert inspected.code == ExitCode.OK, inspected.err
+    assert DRIFT not in inspected.out
 
     target.write_text("mine\n", encoding="utf-8")
     again = run("layout", "detect", "--app-dir", app, "--write", target)
@@ -156,3 +158,14 @@ def test_a_folder_without_mdaemon_ini_is_refused(app: Path, tmp_path: Path) -> N
     assert "does not exist" in missing.err
     assert run("layout").code == ExitCode.ERROR  # the action is required
     assert run("layout", "detect", "--app-dir", app, "--format", "markdown").code == 1
+
+
+def test_inspect_points_to_detection_when_layout_keys_are_missing(app: Path) -> None:
+    assert DRIFT not in run("inspect", "--app-dir", app).out
+    edit(app / "MDaemon.ini", b"SMTPPort=25", b"SmtpListenPort=25")
+    result = run("inspect", "--app-dir", app)
+    assert result.code == ExitCode.OK, result.err
+    assert "MISSING  SMTP port" in result.out
+    assert f"\n\n{DRIFT}\n\nHost addresses:" in result.out
+    detected = run("layout", "detect", "--app-dir", app)
+    assert "MDaemon.ini:19 [Port] SmtpListenPort = 25" in detected.out
