@@ -98,7 +98,7 @@ def _check(args: argparse.Namespace, console: Console) -> ExitCode:
 
 
 def _apply(args: argparse.Namespace, console: Console) -> ExitCode:
-    from bindmgr.commands import apply  # noqa: PLC0415 (lazy on purpose, see above)
+    from bindmgr.commands import apply, confirm  # noqa: PLC0415 (lazy on purpose, see above)
 
     return apply.run(
         where=_where(args),
@@ -113,7 +113,7 @@ def _apply(args: argparse.Namespace, console: Console) -> ExitCode:
             batch_size=args.batch_size,
         ),
         pin=apply.Pin(digest=args.digest, elsewhere=args.allow_elsewhere),
-        reload=apply.Reload(
+        reload=confirm.Reload(
             restart=args.restart,
             wait=args.wait_restart,
             timeout=args.restart_timeout,
