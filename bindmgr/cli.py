@@ -113,6 +113,8 @@ def _apply(args: argparse.Namespace, console: Console) -> ExitCode:
             batch_size=args.batch_size,
         ),
         pin=apply.Pin(digest=args.digest, elsewhere=args.allow_elsewhere),
+        fmt=args.format,
+        detailed=args.detailed_exitcode,
         reload=confirm.Reload(
             restart=args.restart,
             wait=args.wait_restart,

@@ -129,6 +129,12 @@ def _apply_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("plan_file", nargs="?", metavar="PLAN.json", type=Path, help="a saved plan")
     _desired(p, plan_file=False)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _format(p, ("text", "json"))
+    p.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when files were changed (0: nothing to do), as terraform apply",
+    )
     p.add_argument(
         "--digest", metavar="SHA", help="apply only if the plan file has this (reviewed) digest"
     )

@@ -7,7 +7,7 @@ Composes the planner, the bind check and the transaction; every file write goes 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bindmgr.apply import transaction
@@ -20,6 +20,7 @@ from bindmgr.commands.inputs import (
     Where,
     desired_from,
     open_app,
+    plan_document,
     read_saved_plan,
     run_checks,
 )
@@ -31,6 +32,7 @@ from bindmgr.errors import (
     InputError,
     UsageError,
 )
+from bindmgr.formats.jsondoc import FORMAT_VERSION, dumps_json
 from bindmgr.ini.file import IniFile
 from bindmgr.model import Change, Plan, ProbeStatus
 from bindmgr.plan.planner import make_plan
@@ -95,7 +97,8 @@ def _plan_for_apply(
     yes: bool,
     pin: Pin,
     console: Console,
-) -> tuple[Plan, App]:
+) -> tuple[Plan, App, str]:
+    """The plan to apply, the App folder, and the plan's digest."""
     saved = read_saved_plan(plan_file) if plan_file is not None else None
     desired = desired_from(source, required=False)
     if saved is not None and desired is not None:
@@ -118,7 +121,7 @@ def _plan_for_apply(
         trust.check_place(saved, app, plan_file, elsewhere=pin.elsewhere)
         trust.check_commitment(saved, app, plan_file)
         console.note(f"applying {plan_file}, digest {saved.digest}")
-        return saved.plan, app
+        return saved.plan, app, saved.digest
     assert desired is not None
     plan = make_plan(app.view.config, desired)
     console.print(render_plan_text(plan, color=console.color))
@@ -130,7 +133,7 @@ def _plan_for_apply(
             )
         if not console.ask("Apply these changes?"):
             raise InputError("not applied: the plan was not confirmed", hint="nothing was written")
-    return plan, app
+    return plan, app, str(plan_document(plan, app, None)["digest"])
 
 
 def _check_first(plan: Plan, app: App, safety: Safety, console: Console) -> None:
@@ -161,7 +164,62 @@ def run(
     reload: Reload,
     console: Console,
     pin: Pin = Pin(),
+    fmt: str = "text",
+    detailed: bool = False,
 ) -> ExitCode:
+    """Apply and say so: in text, or (`fmt="json"`) as one document on stdout with the words
+    going to stderr. `detailed`: exit 2 when files were changed, 0 when nothing was to do."""
+    talk = console if fmt != "json" else replace(console, out=console.err)
+    outcome = _apply(
+        where=where,
+        plan_file=plan_file,
+        desired=desired,
+        yes=yes,
+        safety=safety,
+        reload=reload,
+        console=talk,
+        pin=pin,
+    )
+    if fmt == "json":
+        console.print(dumps_json(outcome.document()))
+    return ExitCode.CHANGES if detailed and outcome.changed else ExitCode.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an apply did, machine-readably."""
+
+    changed: bool
+    written: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    backup: Path | None = None
+    digest: str | None = None
+    restarted: bool = False
+
+    def document(self) -> dict[str, object]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "changed": self.changed,
+            "written": list(self.written),
+            "unchanged": list(self.unchanged),
+            "backup": None if self.backup is None else self.backup.name,
+            "backup_path": None if self.backup is None else str(self.backup),
+            "digest": self.digest,
+            "restarted": self.restarted,
+        }
+
+
+def _apply(
+    *,
+    where: Where,
+    plan_file: Path | None,
+    desired: DesiredArgs,
+    yes: bool,
+    safety: Safety,
+    reload: Reload,
+    console: Console,
+    pin: Pin,
+) -> Outcome:
     if reload.confirm_within is not None and not reload.restarts:
         raise UsageError(
             "--confirm-within needs --restart (or --wait-restart): until MDaemon restarts there "
@@ -173,7 +231,9 @@ def run(
             "--confirm-within needs a terminal to confirm on",
             hint="run it interactively, or drop --confirm-within",
         )
-    plan, app = _plan_for_apply(where, plan_file, desired, yes=yes, pin=pin, console=console)
+    plan, app, digest = _plan_for_apply(
+        where, plan_file, desired, yes=yes, pin=pin, console=console
+    )
     if plan.conflicts:
         raise ConflictError(
             "the plan has conflicts, nothing written: "
@@ -182,7 +242,7 @@ def run(
         )
     if not plan.has_changes:
         console.print("MDaemon's files already match the plan: nothing to do.")
-        return ExitCode.OK
+        return Outcome(changed=False, digest=digest)
     _check_first(plan, app, safety, console)
     if (app.app_dir / "LOCKSEMS.SEM").exists():
         console.note(
@@ -219,7 +279,7 @@ def run(
     )
     if not result.changed or result.backup is None:
         console.print("MDaemon's files already match the plan: nothing to do.")
-        return ExitCode.OK
+        return Outcome(changed=False, unchanged=result.unchanged, digest=digest)
     console.print(
         f"Applied {len(plan.changes)} change(s) to {', '.join(result.written)}.\n"
         f"Backup: {result.backup.path} (undo with: bindmgr rollback --app-dir {app.app_dir})"
@@ -236,4 +296,11 @@ def run(
             plan=plan,
             applied=result.backup,
         )
-    return ExitCode.OK
+    return Outcome(
+        changed=True,
+        written=result.written,
+        unchanged=result.unchanged,
+        backup=result.backup.path,
+        digest=digest,
+        restarted=reload.restarts,
+    )

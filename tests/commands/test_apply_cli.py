@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bindmgr.apply.backup import WRITTEN, list_backups
+from bindmgr.errors import ExitCode
 from bindmgr.formats.plan import digest_of
 from tests.support.apply import FILES, Site, changed_lines, cli, cli_proc, make_site
 from tests.support.safety import is_root
@@ -364,3 +365,23 @@ def test_keep_prunes_old_backups_and_must_be_positive(site: Site, tmp_path: Path
     assert refused.code == 1
     assert "keep must be at least 1 (got 0)" in refused.err
     assert site.tree() == before
+
+
+def test_apply_json_and_detailed_exitcode_say_what_changed(site: Site, tmp_path: Path) -> None:
+    plan = planned(site, tmp_path)
+    digest = json.loads(plan.read_text(encoding="utf-8"))["digest"]
+    done = cli("apply", str(plan), "--format", "json", "--detailed-exitcode")
+    assert done.code == ExitCode.CHANGES, done.text
+    doc = json.loads(done.out)  # stdout is the document alone; the words went to stderr
+    assert doc["changed"] is True
+    assert doc["written"] == ["MDaemon.ini", "Domains.dat"]
+    assert doc["digest"] == digest
+    [backup] = list_backups(site.backups)
+    assert (doc["backup"], doc["backup_path"]) == (backup.path.name, str(backup.path))
+    assert "Applied 2 change(s)" in done.err
+    again = cli("apply", "--app-dir", str(site.app), "--layout", str(site.layout), "--yes",
+                "--domain", "example.com", "--ip", site.ips[0], "--ip", site.ips[1],
+                "--json", "--detailed-exitcode")  # fmt: skip
+    assert again.code == ExitCode.OK, again.text
+    assert json.loads(again.out)["changed"] is False
+    assert cli("apply", str(plan), "--detailed-exitcode").code == ExitCode.STALE
