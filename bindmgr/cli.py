@@ -86,10 +86,12 @@ def _dns_args(args: argparse.Namespace) -> DnsArgs | None:
 def _check(args: argparse.Namespace, console: Console) -> ExitCode:
     from bindmgr.commands import check  # noqa: PLC0415 (lazy on purpose, see above)
 
+    if args.plan is not None and args.plan_file is not None:
+        raise UsageError("a plan file given twice", hint="use PLAN.json or --plan PLAN.json")
     return check.run(
         where=_where(args),
         desired=_desired_args(args),
-        plan_file=args.plan,
+        plan_file=args.plan or args.plan_file,
         fmt=args.format,
         batch_size=args.batch_size,
         console=console,
@@ -225,8 +227,12 @@ def main(
         inp=stdin if stdin is not None else sys.stdin,
         env=os.environ if env is None else env,
     )
+    words = sys.argv[1:] if argv is None else list(argv)
+    if not words:  # bare `bindmgr`: the usage, as `bindmgr --help` gives it
+        console.print(build_parser().format_help())
+        return int(ExitCode.OK)
     try:
-        args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+        args = build_parser().parse_args(words)
         _check_counts(args)
         return int(COMMANDS[args.command](args, console))
     except SystemExit as exc:  # --help and --version

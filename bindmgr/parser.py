@@ -15,16 +15,39 @@ from bindmgr.errors import UsageError
 
 FORMATS = ("text", "markdown", "json")
 
-EPILOG = """\
-exit status:
-  0  nothing to change / everything bindable / applied or already up to date
-  1  error (bad input, bad usage, or a failure that left the files as they were)
-  2  plan: changes are planned
-  3  conflicts: a listener cannot bind, or the plan conflicts with a domain bindmgr does not own
-  4  apply: the plan is stale (an input file changed since it was made)
-  5  apply --confirm-within: not confirmed in time; the previous files were restored
-See docs/cli.md.
-"""
+STATUS = {
+    0: "nothing to change / everything bindable / applied or already up to date",
+    1: "error (bad input, bad usage, or a failure that left the files as they were)",
+    2: "plan: changes are planned; apply --detailed-exitcode: files were changed",
+    3: "conflicts: a listener cannot bind, the plan conflicts with a domain bindmgr does not "
+    "own, or MDaemon / DNS does not answer as planned",
+    4: "apply: the plan is stale (an input file or the layout changed since it was made)",
+    5: "apply --confirm-within: not confirmed in time; the previous files were restored",
+}
+# The statuses each command can return (`bindmgr CMD --help` lists only those).
+COMMAND_STATUS = {
+    "inspect": (0, 1),
+    "plan": (0, 1, 2, 3),
+    "check": (0, 1, 3),
+    "apply": (0, 1, 2, 3, 4, 5),
+    "rollback": (0, 1, 4),
+    "verify": (0, 1, 3),
+    "dns": (0, 1),
+    "firewall": (0, 1),
+}
+
+
+def docs_dir() -> Path:
+    """The documentation: shipped inside the installed package, or beside it in a checkout."""
+    package = Path(__file__).resolve().parent
+    shipped = package / "docs"
+    return shipped if shipped.is_dir() else package.parent / "docs"
+
+
+def epilog(statuses: tuple[int, ...] = tuple(STATUS)) -> str:
+    lines = ["exit status:", *(f"  {n}  {STATUS[n]}" for n in statuses)]
+    lines.append(f"Documentation: {docs_dir() / 'cli.md'}")
+    return "\n".join(lines) + "\n"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -176,10 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bindmgr",
         description="Plan, check and apply MDaemon's multi-IP binding.",
-        epilog=EPILOG,
+        epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"bindmgr {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"bindmgr {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, summary: str) -> argparse.ArgumentParser:
@@ -187,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=summary,
-            epilog=EPILOG,
+            epilog=epilog(COMMAND_STATUS[name]),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _common(p)
@@ -204,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     _check_options(p)
 
     p = command("check", "prove every IP x listener port can be bound (exit 3 on conflicts)")
+    p.add_argument(
+        "plan_file", nargs="?", metavar="PLAN.json", type=Path, help="a saved plan (or --plan)"
+    )
     _desired(p, plan_file=True)
     _format(p)
     _check_options(p)

@@ -6,6 +6,7 @@ as the binds (check/together).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from bindmgr.commands.inputs import (
 from bindmgr.commands.output import render_check
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
+from bindmgr.model import IPAddress
+from bindmgr.plan.desired import parse_slot
 from bindmgr.plan.planner import make_plan
 
 
@@ -39,12 +42,19 @@ def run(
     dns: DnsArgs | None = None,
 ) -> ExitCode:
     saved = read_saved_plan(plan_file) if plan_file is not None else None
+    bare: tuple[IPAddress, ...] = ()
+    if desired.ips and desired.domain is None and desired.bindings is None:
+        # Checking addresses needs no domain: `bindmgr check --ip 203.0.113.10`.
+        bare = tuple(a for text in desired.ips for a in parse_slot(text).addresses())
+        desired = replace(desired, ips=())
     wanted = desired_from(desired, required=False)
-    if saved is not None and wanted is not None:
+    if saved is not None and (wanted is not None or bare):
         raise UsageError("--plan and --domain/--ip/--bindings both given", hint="use one")
     app = open_app(where, console, saved)
     if saved is not None:
         ips = saved.plan.desired.addresses()
+    elif bare:
+        ips = bare
     elif wanted is not None:
         ips = wanted.addresses()
     else:

@@ -102,6 +102,22 @@ def test_every_format_option_has_its_json_alias(tmp_path: Path) -> None:
     assert run("inspect", "--app-dir", app, "--format", "markdown").code == ExitCode.ERROR
 
 
+def test_check_takes_bare_ips_and_a_positional_plan(tmp_path: Path) -> None:
+    app, layout = copy_sample(tmp_path, own_ports=True)
+    bare = run("check", "--app-dir", app, "--layout", layout, "--ip", "127.0.0.1", "--json")
+    assert bare.code == ExitCode.OK, bare.err
+    assert {r["ip"] for r in json.loads(bare.out)["results"]} == {"127.0.0.1"}
+    plan = tmp_path / "plan.json"
+    assert run("plan", "--app-dir", app, "--layout", layout, *IPS, "--out", plan).code == 2
+    by_position = run("check", plan, "--layout", layout, "--json")
+    by_option = run("check", "--plan", plan, "--layout", layout, "--json")
+    assert by_position.code == by_option.code == ExitCode.OK, by_position.err
+    assert json.loads(by_position.out) == json.loads(by_option.out)
+    twice = run("check", plan, "--plan", plan)
+    assert twice.code == ExitCode.ERROR
+    assert "a plan file given twice" in twice.err
+
+
 def test_plan_formats_golden(tmp_path: Path) -> None:
     app, _ = copy_sample(tmp_path)
     text = run("plan", "--app-dir", app, *IPS)
