@@ -1,7 +1,9 @@
 """Fault injection for crash tests: `reached(step)` kills the process at a named step.
 
 Inert unless the environment variable BINDMGR_FAULT names the step (`step` or `step:N` for the
-Nth time it is reached). It must never do anything else: no I/O, no logging, no cleanup.
+Nth time it is reached) AND bindmgr runs from its source tree (a checkout, where the tests
+run): an installed bindmgr ignores the variable, so no environment can make it kill itself
+halfway through a write. It must never do anything else: no I/O, no logging, no cleanup.
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 
 ENV_VAR = "BINDMGR_FAULT"
+# A checkout has the project file two levels up; an installed package (site-packages) has not.
+ARMED = (Path(__file__).resolve().parents[2] / "pyproject.toml").is_file()
 
 _counts: dict[str, int] = {}
 
@@ -25,7 +30,7 @@ def reached(step: str) -> None:
     count = _counts.get(step, 0) + 1
     _counts[step] = count
     spec = os.environ.get(ENV_VAR)
-    if not spec:
+    if not spec or not ARMED:
         return
     name, sep, nth = spec.rpartition(":")
     if (spec == step and count == 1) or (sep and name == step and nth == str(count)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -279,3 +280,22 @@ def test_ten_concurrent_applies_that_replan_all_land(tmp_path: Path) -> None:
         assert before.file(A).new_sha256 == after.file(A).old_sha256
     assert chain[-1].file(A).new_sha256 == file_sha256(app / A)
     assert sum(int(str(r["attempts"])) for r in results) >= 10
+
+
+def test_an_installed_bindmgr_ignores_the_fault_variable(tmp_path: Path) -> None:
+    """Only a source tree arms the fault points: a copy of the package without the project
+    around it, as pip installs it, must write through a BINDMGR_FAULT that names a step."""
+    site = tmp_path / "site-packages"
+    shutil.copytree(Path(faultpoint.__file__).resolve().parents[1], site / "bindmgr")
+    app = fresh_app(tmp_path / "x")
+    code = (
+        "import sys\nfrom bindmgr.apply import faultpoint\n"
+        "assert not faultpoint.ARMED\n" + DRIVER.split("import sys", 1)[1]
+    )
+    child = dict(env(), PYTHONPATH=str(site), BINDMGR_FAULT="write.replaced")
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(app), "commit", "-"],
+        env=child, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout.strip()) == (0, "finished"), done.stderr
+    assert faultpoint.ARMED  # and this checkout's is armed, or the kill tests would test nothing
