@@ -105,35 +105,86 @@ def _dns(plan: Plan, style: _Style) -> list[str]:
     return lines
 
 
+_FOLDED = (ProbeStatus.OK, ProbeStatus.NOT_LOCAL)  # outcomes said once for a whole address
+_FOLDED_TEXT = {
+    ProbeStatus.OK: "every listener can bind",
+    ProbeStatus.NOT_LOCAL: "not on this host: add {them} to a network adapter or drop {them}",
+}
+
+
+def _uniform(group: Sequence[ProbeResult]) -> ProbeStatus | None:
+    """The one status of an address whose every listener (two or more) had it, if foldable."""
+    statuses = {r.status for r in group}
+    if len(group) < 2 or len(statuses) != 1 or group[0].status not in _FOLDED:
+        return None
+    return group[0].status
+
+
+def _folded_line(ips: Sequence[str], status: ProbeStatus | None, pairs: int, style: _Style) -> str:
+    assert status is not None
+    them = "it" if len(ips) == 1 else "them"
+    where = ips[0] if len(ips) == 1 else f"{ips[0]} .. {ips[-1]} ({len(ips)} addresses)"
+    text = _FOLDED_TEXT[status].format(them=them)
+    return f"{style(where, 'bold')}: {style.status(status, status.value)}, {text} ({pairs} pairs)"
+
+
 def _check_rows(results: Sequence[ProbeResult], style: _Style, *, problems_only: bool) -> list[str]:
+    """Results grouped by address. An address whose listeners all had one foldable outcome
+    is one line, and a run of such addresses with the same outcome is one line too."""
     ordered = sort_results(results)
-    shown = [r for r in ordered if r.status is not ProbeStatus.OK or not problems_only]
-    services = [service_text(r) for r in shown]
-    ports = [f"{r.port}/{r.proto.value}" for r in shown]
-    svc_w, port_w = _width(services), _width(ports)
-    status_w = _width(r.status.value for r in shown)
+    if problems_only:
+        ordered = tuple(r for r in ordered if r.status is not ProbeStatus.OK)
+    groups: dict[str, list[ProbeResult]] = {}
+    for result in ordered:
+        groups.setdefault(str(result.ip), []).append(result)
+    shown = [r for g in groups.values() if _uniform(g) is None for r in g]
+    widths = _Widths(shown)
     lines: list[str] = []
-    current: str | None = None
-    for result, service, port in zip(shown, services, ports, strict=True):
-        ip = str(result.ip)
-        if ip != current:
-            current = ip
+    run: list[str] = []  # addresses folded into the line being built
+    run_status: ProbeStatus | None = None
+    pairs = 0
+    for ip, group in groups.items():
+        status = _uniform(group)
+        if run and status is not run_status:
+            lines.append(_folded_line(run, run_status, pairs, style))
+            run, pairs = [], 0
+        if status is None:
             lines.append(style(ip, "bold"))
-        value = result.status.value
-        status = style.status(result.status, value) + " " * (status_w - len(value))
-        tail = holder_text(result.holder)
-        if result.errno is not None and result.status.is_conflict:
-            tail = ", ".join(t for t in (tail, f"errno {result.errno}") if t)
-        row = f"  {_pad(service, svc_w)}   {port.rjust(port_w)}   {status}   {tail}"
-        lines.append(row.rstrip())
-        if result.status is ProbeStatus.OK:
-            continue
-        if result.holder is not None and result.holder.cmdline:
-            lines.append(f"      command: {safe(clip(result.holder.cmdline, _CMDLINE_CAP))}")
-        if result.event:
-            lines.append(f"      {safe(result.event)}")
-        if result.hint:
-            lines.append(f"      hint: {safe(result.hint)}")
+            lines.extend(line for r in group for line in _result_rows(r, widths, style))
+        else:
+            run.append(ip)
+            run_status, pairs = status, pairs + len(group)
+    if run:
+        lines.append(_folded_line(run, run_status, pairs, style))
+    return lines
+
+
+class _Widths:
+    """Column widths of the rows shown one by one."""
+
+    def __init__(self, shown: Sequence[ProbeResult]) -> None:
+        self.service = _width(service_text(r) for r in shown)
+        self.port = _width(f"{r.port}/{r.proto.value}" for r in shown)
+        self.status = _width(r.status.value for r in shown)
+
+
+def _result_rows(result: ProbeResult, widths: _Widths, style: _Style) -> list[str]:
+    value = result.status.value
+    status = style.status(result.status, value) + " " * (widths.status - len(value))
+    tail = holder_text(result.holder)
+    if result.errno is not None and result.status.is_conflict:
+        tail = ", ".join(t for t in (tail, f"errno {result.errno}") if t)
+    port = f"{result.port}/{result.proto.value}".rjust(widths.port)
+    row = f"  {_pad(service_text(result), widths.service)}   {port}   {status}   {tail}"
+    lines = [row.rstrip()]
+    if result.status is ProbeStatus.OK:
+        return lines
+    if result.holder is not None and result.holder.cmdline:
+        lines.append(f"      command: {safe(clip(result.holder.cmdline, _CMDLINE_CAP))}")
+    if result.event:
+        lines.append(f"      {safe(result.event)}")
+    if result.hint:
+        lines.append(f"      hint: {safe(result.hint)}")
     return lines
 
 

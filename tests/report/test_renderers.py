@@ -7,6 +7,7 @@ then read every changed file in `git diff` before committing it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import random
 import re
@@ -448,3 +449,30 @@ def test_check_markdown_of_many_problems_is_summarised() -> None:
     hidden = 1500 - len(shown)
     assert hidden > 0
     assert f"... and {hidden} more pairs that are not ok; see `bindmgr check --format json`." in md
+
+
+def test_a_check_at_scale_says_each_outcome_once() -> None:
+    """200 addresses x 13 listeners: one line per run of alike addresses, JSON stays complete."""
+    listeners = [("smtp", 25), ("pop3", 110), ("imap", 143)] + [
+        (f"s{i}", 1000 + i) for i in range(10)
+    ]
+    far = [IPv4Address("203.0.113.0") + i for i in range(1, 101)]
+    near = [IPv4Address("127.0.9.0") + i for i in range(1, 101)]
+    results = [
+        ProbeResult(ip, port, Proto.TCP, name, ProbeStatus.NOT_LOCAL, hint=f"{ip} is not here")
+        for ip in far
+        for name, port in listeners
+    ] + [
+        ProbeResult(ip, port, Proto.TCP, name, ProbeStatus.OK)
+        for ip in near
+        for name, port in listeners
+    ]
+    text = render_check_text(results, color=False)
+    assert text.splitlines() == [
+        "127.0.9.1 .. 127.0.9.100 (100 addresses): ok, every listener can bind (1300 pairs)",
+        "203.0.113.1 .. 203.0.113.100 (100 addresses): not_local, not on this host: add them to a "
+        "network adapter or drop them (1300 pairs)",
+        "",
+        "2600 pairs: 1300 ok, 1300 not_local",
+    ]
+    assert len(json.loads(render_check_json(results))["results"]) == 2600
