@@ -2,12 +2,14 @@
 
 `main(argv) -> int` builds the parser, turns the parsed arguments into a call of one command's
 `run(...)` with named arguments (no `argparse.Namespace` goes below this module) and maps
-`BindmgrError` to its exit status. Nothing below this module calls sys.exit or prints errors.
+`BindmgrError` to its exit status; any other exception is a last-resort message and exit 70.
+Nothing below this module calls sys.exit or prints errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +24,12 @@ from bindmgr.parser import build_parser
 def _check_counts(args: argparse.Namespace) -> None:
     """Counts and times that must be positive are refused before any file is read or port
     probed."""
+    wait = getattr(args, "lock_timeout", None)
+    if wait is not None and not (math.isfinite(wait) and wait >= 0):
+        raise UsageError(
+            f"--lock-timeout must be a finite number of seconds, 0 or more (got {wait:g})",
+            hint="pass --lock-timeout 0 to not wait, or e.g. --lock-timeout 30",
+        )
     for option in ("timeout", "total_timeout", "dns_timeout"):
         value = getattr(args, option, None)
         if value is not None and not value > 0:
@@ -246,3 +254,21 @@ def main(
             "MDaemon's files are either as they were or fully written; docs/reliability.md",
         )
         return 130
+    except MemoryError:
+        console.error(
+            "bindmgr ran out of memory", _LAST_RESORT_HINT.format("free memory and rerun")
+        )
+        return int(ExitCode.ERROR)
+    except Exception as exc:  # the last resort: a bug, never a traceback
+        console.error(
+            f"unexpected failure: {type(exc).__name__}: {exc}",
+            _LAST_RESORT_HINT.format("this is a bug in bindmgr, please report it with the command"),
+        )
+        return int(ExitCode.INTERNAL)
+
+
+_LAST_RESORT_HINT = (
+    "{}; MDaemon's files are never left half-written (a failure while writing restores them), "
+    "but an apply that already printed 'Applied' did change them (bindmgr rollback undoes it); "
+    "see docs/reliability.md"
+)

@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     CONFLICT = 3  # `check`/`apply`: at least one listener cannot bind, or the plan conflicts
     STALE = 4  # `apply`: an input file changed since the plan was made
     REVERTED = 5  # `apply --confirm-within`: not confirmed in time, the old files are back
+    INTERNAL = 70  # an unexpected failure: a bug in bindmgr (EX_SOFTWARE of sysexits.h)
 
 
 class BindmgrError(Exception):

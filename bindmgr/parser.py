@@ -23,6 +23,7 @@ STATUS = {
     "own, or MDaemon / DNS does not answer as planned",
     4: "apply: the plan is stale (an input file or the layout changed since it was made)",
     5: "apply --confirm-within: not confirmed in time; the previous files were restored",
+    70: "an unexpected failure (a bug in bindmgr; files are never left half-written)",
 }
 # The statuses each command can return (`bindmgr CMD --help` lists only those).
 COMMAND_STATUS = {
