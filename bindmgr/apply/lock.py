@@ -11,6 +11,7 @@ import datetime as dt
 import errno
 import hashlib
 import json
+import math
 import os
 import secrets
 import socket
@@ -45,7 +46,11 @@ class LockInfo:
     token: str  # random, tells this holder's lock file from a later one
 
     def describe(self) -> str:
-        when = dt.datetime.fromtimestamp(self.time, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        try:
+            stamp = dt.datetime.fromtimestamp(self.time, dt.UTC)
+            when = stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
+        except (OverflowError, ValueError, OSError):  # NaN, 1e300: only shown, never trusted
+            when = f"an impossible time ({self.time!r})"
         return f"'{self.command}' (pid {self.pid} on host {self.host}) since {when}"
 
 
@@ -206,6 +211,8 @@ class AppLock:
                 st = os.fstat(f.fileno())
         except FileNotFoundError:
             return None, ""
+        except OSError as exc:
+            raise self._unusable(exc) from exc
         ident = hashlib.sha256(raw + f"|{st.st_ino}|{st.st_mtime_ns}".encode()).hexdigest()
         return raw, ident[:16]
 
@@ -259,6 +266,22 @@ class AppLock:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(marker)
 
+    def _unusable(self, exc: OSError) -> LockError:
+        # A folder (IsADirectoryError on POSIX, PermissionError on Windows) is never removed:
+        # bindmgr deletes only lock files it can read as its own.
+        if self.path.is_dir():
+            return LockError(
+                f"{self.path} is a folder, not bindmgr's lock file; nothing was changed",
+                hint="if no bindmgr is running, remove that folder and rerun",
+            )
+        code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+        return LockError(
+            f"cannot read the lock file {self.path}: {exc.strerror or exc} [{code}]; nothing "
+            "was changed",
+            hint="run bindmgr as the account that runs it normally (Administrator/root), or "
+            f"if no bindmgr is running, delete {self.path} and rerun",
+        )
+
     def _busy_error(self, raw: bytes | None) -> LockError:
         info = _parse(raw) if raw is not None else None
         waited = f"waited {self.timeout:g} s"
@@ -281,19 +304,32 @@ class AppLock:
         )
 
 
+MAX_PID = 2**32  # Windows pids are DWORDs; Linux's pid_max is at most 2**22
+
+
 def _parse(raw: bytes) -> LockInfo | None:
+    """What a lock file says; None when bindmgr cannot have written it (unreadable).
+
+    A pid must be an integer a process can have; anything else makes the file unreadable (taken
+    over once old). The time is only shown. A start time that is not a finite number counts as
+    unknown, so the pid alone decides: never a reason to take a live holder's lock.
+    """
     try:
         d = json.loads(raw.decode("utf-8"))
+        pid = d["pid"]
+        if type(pid) is not int or not 0 < pid < MAX_PID:
+            return None
         ct = d.get("create_time")
+        start = float(ct) if isinstance(ct, int | float) and not isinstance(ct, bool) else None
         return LockInfo(
-            pid=int(d["pid"]),
+            pid=pid,
             host=str(d["host"]),
             time=float(d["time"]),
             command=str(d["command"]),
-            create_time=None if ct is None else float(ct),
+            create_time=start if start is not None and math.isfinite(start) else None,
             token=str(d.get("token", "")),
         )
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
         return None
 
 
@@ -301,6 +337,6 @@ def read_lock(app_dir: Path) -> LockInfo | None:
     """Who holds `app_dir`'s lock (None when free or unreadable); for `status`-style commands."""
     try:
         raw = (Path(app_dir) / LOCK_NAME).read_bytes()
-    except FileNotFoundError:
+    except OSError:  # absent, a folder, unreadable: nobody this can name
         return None
     return _parse(raw)
