@@ -1,13 +1,15 @@
 """The one function that replaces a file on disk (plus its twin that removes one).
 
 Same-directory temp file, the original's permissions, fsync, a last hash check, os.replace,
-directory fsync. It moves bytes only: it knows nothing of INI files, plans, locks or backups.
+directory fsync; only onto a regular file (or a new one) and only with names within NAME_MAX. It
+moves bytes only: it knows nothing of INI files, plans, locks or backups.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import secrets
 import stat
@@ -21,6 +23,14 @@ from bindmgr.model import digest, show_digest
 
 TEMP_MARK = ".bindmgr-"
 TEMP_SUFFIX = ".tmp"  # never ".SEM": MDaemon acts on any *.SEM file that appears in \App\
+# Longest file or folder name, in bytes as the OS encodes it (Linux, macOS; NTFS allows 255 UTF-16
+# units, which a UTF-8 byte count never undercounts).
+NAME_MAX = 255
+_TOKEN_HEX = 12  # the random part of a temp name
+_O_BINARY = getattr(os, "O_BINARY", 0)
+# A named pipe opened without O_NONBLOCK blocks until a writer comes; with it, open returns and
+# the type check below refuses it. Windows has no such flag (and no named pipes in a folder).
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 _HINTS = {
     errno.ENOSPC: "free some disk space on that drive and rerun",
@@ -29,16 +39,52 @@ _HINTS = {
     errno.EACCES: "run bindmgr as a user allowed to write that folder (Administrator on Windows)",
     errno.EPERM: "run bindmgr as a user allowed to write that folder (Administrator on Windows)",
     errno.EFBIG: "the file is larger than this process may write (ulimit -f); raise the limit",
+    errno.ENAMETOOLONG: "pick a shorter name (or a folder with a shorter path) and rerun",
 }
 
 
 def read_bytes(path: Path) -> bytes | None:
-    """A file's bytes (through a symlink), or None when it does not exist."""
+    """A regular file's bytes (through a symlink), or None when it does not exist.
+
+    Anything else (a device, a named pipe, a socket, a folder) is a WriteError naming it: bindmgr
+    neither reads nor replaces such a thing, and reading a pipe or a device could block forever.
+    The type is checked before the open and again on the open file (it may change in between).
+    """
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         return None
+    if not stat.S_ISREG(mode):
+        raise _not_regular(path, mode)
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
+def _not_regular(path: Path | str, mode: int) -> WriteError:
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((k for test, k in kinds if test(mode)), "a special file")
+    return WriteError(
+        f"{path} is not a regular file ({kind}); bindmgr reads and replaces only regular files, "
+        "nothing was written",
+        hint="name a regular file (or one that does not exist yet) and rerun",
+    )
 
 
 class Unchecked(Enum):
@@ -55,9 +101,27 @@ def file_sha256(path: Path) -> str | None:
     return digest(read_bytes(path))
 
 
+def _temp_prefix(name: str) -> str:
+    """`.<name>.bindmgr-`: a temp name's fixed part, within NAME_MAX with the random part added.
+
+    A name too long for that keeps as much of its start as fits (cut on a character boundary)
+    plus `~` and 8 hex digits of the whole name's sha256, so temps of two long names that start
+    alike are still told apart. The random part is never shortened.
+    """
+    room = NAME_MAX - len(f".{TEMP_MARK}{TEMP_SUFFIX}") - _TOKEN_HEX
+    if len(os.fsencode(name)) <= room:
+        return f".{name}{TEMP_MARK}"
+    tag = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+    cut = name
+    while cut and len(os.fsencode(cut + tag)) > room:  # at most len(name) steps
+        cut = cut[:-1]
+    return f".{cut}{tag}{TEMP_MARK}"
+
+
 def temp_name(target: Path) -> Path:
-    """A fresh temp path beside `target`: `.<name>.bindmgr-<random>.tmp`."""
-    return target.with_name(f".{target.name}{TEMP_MARK}{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    """A fresh temp path beside `target`: `.<name>.bindmgr-<random>.tmp` (see _temp_prefix)."""
+    token = secrets.token_hex(_TOKEN_HEX // 2)
+    return target.with_name(f"{_temp_prefix(target.name)}{token}{TEMP_SUFFIX}")
 
 
 def leftover_temps(target: Path) -> list[Path]:
@@ -66,13 +130,16 @@ def leftover_temps(target: Path) -> list[Path]:
     Only remove them while holding the App folder's lock: then no live bindmgr owns one.
     """
     real = resolve_target(target)
-    prefix = f".{real.name}{TEMP_MARK}"
+    prefix = _temp_prefix(real.name)
     try:
         names = os.listdir(real.parent)
     except OSError:
         return []
+    size = len(prefix) + _TOKEN_HEX + len(TEMP_SUFFIX)
     return sorted(
-        real.parent / n for n in names if n.startswith(prefix) and n.endswith(TEMP_SUFFIX)
+        real.parent / n
+        for n in names
+        if n.startswith(prefix) and n.endswith(TEMP_SUFFIX) and len(n) == size
     )
 
 
@@ -107,8 +174,15 @@ def replace_file(
     Any OSError becomes a WriteError naming the file and the reason; the original is intact and
     the temp file removed (except after the replace: see `_fsync_dir`).
     """
-    target = resolve_target(path)
     try:
+        _check_names(path)
+        target = resolve_target(path)
+        _check_names(target)
+        if target != path:
+            with contextlib.suppress(FileNotFoundError):
+                mode = os.stat(target).st_mode
+                if not stat.S_ISREG(mode):
+                    raise _not_regular(f"{path} (a link to {target})", mode)
         current = read_bytes(target)
     except OSError as exc:
         raise _write_error(path, exc) from exc
@@ -141,9 +215,15 @@ def replace_file(
 def remove_file(path: Path, *, expected_sha256: str | Unchecked | None) -> bool:
     """Delete `path` (rollback of a file an apply created); False when it is already absent.
 
-    Same hash check as replace_file; a symlink is refused (bindmgr never deletes links).
+    Same hash check as replace_file; a symlink is refused (bindmgr never deletes links), and so
+    is anything but a regular file.
     """
-    if path.is_symlink():
+    try:
+        _check_names(path)
+        link = path.is_symlink()
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
+    if link:
         raise WriteError(
             f"{path} is a symbolic link; bindmgr does not delete links, nothing was changed",
             hint=f"remove {path} by hand if it should not exist",
@@ -165,9 +245,20 @@ def remove_file(path: Path, *, expected_sha256: str | Unchecked | None) -> bool:
     return True
 
 
+def _check_names(path: Path) -> None:
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            raise WriteError(
+                f"cannot write {path}: the name {part[:40]}... is {size} bytes long, more than "
+                f"the {NAME_MAX} a file or folder name may have; nothing was written",
+                hint="pick a shorter name and rerun",
+            )
+
+
 def _write_temp(tmp: Path, data: bytes, perms_from: Path) -> None:
     # Created 0600 and exclusively: during the write nobody else can read or own the bytes.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
     try:
         _copy_permissions(fd, perms_from)
         view = memoryview(data)

@@ -104,7 +104,8 @@ def test_temp_name_never_a_semaphore(tmp_path: Path) -> None:
 
 def test_recheck_just_before_replace_catches_a_late_change(tmp_path: Path) -> None:
     # A real concurrent edit at the worst moment: an audit hook rewrites the original when
-    # replace_file opens it the second time (its last look). No production code is patched.
+    # replace_file opens it for reading the second time (its last look). No production code is
+    # patched.
     f = make(tmp_path / "MDaemon.ini")
     code = """
 import os, sys, json
@@ -115,7 +116,8 @@ target = sys.argv[1]
 fd = os.open(target, os.O_WRONLY)
 seen = []
 def hook(event, args):
-    if event == "open" and str(args[0]) == target and args[1] == "r":
+    reading = args[1] == "r" or (args[1] is None and not args[2] & (os.O_WRONLY | os.O_RDWR))
+    if event == "open" and str(args[0]) == target and reading:
         seen.append(1)
         if len(seen) == 2:
             os.pwrite(fd, b"EDITED BY SOMEONE ELSE", 0)
