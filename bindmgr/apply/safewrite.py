@@ -18,14 +18,12 @@ from enum import Enum
 from pathlib import Path
 
 from bindmgr.apply import faultpoint
+from bindmgr.apply.targets import NAME_MAX, check_names, check_owner, not_regular
 from bindmgr.errors import FileChangedError, WriteError
 from bindmgr.model import digest, show_digest
 
 TEMP_MARK = ".bindmgr-"
 TEMP_SUFFIX = ".tmp"  # never ".SEM": MDaemon acts on any *.SEM file that appears in \App\
-# Longest file or folder name, in bytes as the OS encodes it (Linux, macOS; NTFS allows 255 UTF-16
-# units, which a UTF-8 byte count never undercounts).
-NAME_MAX = 255
 _TOKEN_HEX = 12  # the random part of a temp name
 _O_BINARY = getattr(os, "O_BINARY", 0)
 # A named pipe opened without O_NONBLOCK blocks until a writer comes; with it, open returns and
@@ -55,7 +53,7 @@ def read_bytes(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(mode):
-        raise _not_regular(path, mode)
+        raise not_regular(path, mode)
     try:
         fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
     except FileNotFoundError:
@@ -63,28 +61,12 @@ def read_bytes(path: Path) -> bytes | None:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise _not_regular(path, mode)
+            raise not_regular(path, mode)
     except BaseException:
         os.close(fd)
         raise
     with os.fdopen(fd, "rb") as f:
         return f.read()
-
-
-def _not_regular(path: Path | str, mode: int) -> WriteError:
-    kinds = (
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISFIFO, "a named pipe"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    kind = next((k for test, k in kinds if test(mode)), "a special file")
-    return WriteError(
-        f"{path} is not a regular file ({kind}); bindmgr reads and replaces only regular files, "
-        "nothing was written",
-        hint="name a regular file (or one that does not exist yet) and rerun",
-    )
 
 
 class Unchecked(Enum):
@@ -170,19 +152,20 @@ def replace_file(
     `expected_sha256`: the hash the caller read (None = the file must not exist yet, ANY = no
     check). It is checked first and again just before the replace; a mismatch raises
     FileChangedError naming the file. `like`: copy the permissions of this file instead of the
-    original's (backups use it); a new file with neither gets 0600.
+    original's (backups use it); a new file with neither gets 0600. A replace that would change
+    the file's owner is refused (`check_owner`).
     Any OSError becomes a WriteError naming the file and the reason; the original is intact and
     the temp file removed (except after the replace: see `_fsync_dir`).
     """
     try:
-        _check_names(path)
+        check_names(path)
         target = resolve_target(path)
-        _check_names(target)
+        check_names(target)
         if target != path:
             with contextlib.suppress(FileNotFoundError):
                 mode = os.stat(target).st_mode
                 if not stat.S_ISREG(mode):
-                    raise _not_regular(f"{path} (a link to {target})", mode)
+                    raise not_regular(f"{path} (a link to {target})", mode)
         current = read_bytes(target)
     except OSError as exc:
         raise _write_error(path, exc) from exc
@@ -191,6 +174,8 @@ def replace_file(
         raise _changed(path, expected_sha256, current_sha)
     if current == data:
         return False
+    if like is None:
+        check_owner(target)
     tmp = temp_name(target)
     try:
         _write_temp(tmp, data, like if like is not None else target)
@@ -219,7 +204,7 @@ def remove_file(path: Path, *, expected_sha256: str | Unchecked | None) -> bool:
     is anything but a regular file.
     """
     try:
-        _check_names(path)
+        check_names(path)
         link = path.is_symlink()
     except OSError as exc:
         raise _write_error(path, exc) from exc
@@ -243,17 +228,6 @@ def remove_file(path: Path, *, expected_sha256: str | Unchecked | None) -> bool:
     _fsync_dir(path.parent, path)
     faultpoint.reached("write.dir_fsynced")
     return True
-
-
-def _check_names(path: Path) -> None:
-    for part in path.parts:
-        size = len(os.fsencode(part))
-        if size > NAME_MAX:
-            raise WriteError(
-                f"cannot write {path}: the name {part[:40]}... is {size} bytes long, more than "
-                f"the {NAME_MAX} a file or folder name may have; nothing was written",
-                hint="pick a shorter name and rerun",
-            )
 
 
 def _write_temp(tmp: Path, data: bytes, perms_from: Path) -> None:

@@ -27,6 +27,7 @@ from bindmgr.apply.backup import (
 )
 from bindmgr.apply.lock import AppLock
 from bindmgr.apply.safewrite import leftover_temps, read_bytes, remove_file, replace_file
+from bindmgr.apply.targets import check_owner, hard_links
 from bindmgr.errors import (
     BindmgrError,
     FileChangedError,
@@ -221,6 +222,7 @@ def _run(
         unchanged = tuple(n for n in contents if n not in changed)
         if not changed:
             return CommitResult(written=(), unchanged=unchanged, backup=None, pruned=())
+        _preflight([paths[n] for n in changed], tell)
         planned = {n: digest(contents[n]) for n in changed}
         backup = create_backup(
             root, app, {n: current[n] for n in changed}, planned, kind=kind, meta=meta
@@ -337,6 +339,21 @@ def _no_duplicates(paths: Mapping[str, Path]) -> None:
         if key in seen:
             raise UsageError(f"{seen[key]!r} and {n!r} name the same file")
         seen[key] = n
+
+
+def _preflight(paths: list[Path], tell: Message) -> None:
+    """Before anything is backed up or written: refuse a write that would change a file's owner,
+    warn about one that splits a hard-linked file from its other names."""
+    for p in paths:
+        check_owner(p)
+    for p in paths:
+        links = hard_links(p)
+        if links > 1:
+            tell(
+                f"warning: {p} has {links} hard links; replacing it gives this name a new file, "
+                "so the other names keep the old bytes (MDaemon's own tools split such links "
+                "the same way)"
+            )
 
 
 def _clean_leftovers(paths: list[Path], tell: Message) -> None:

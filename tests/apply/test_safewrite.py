@@ -241,6 +241,7 @@ def test_read_only_mount(tmp_path: Path) -> None:
 @pytest.mark.skipif(not is_root(), reason="starts a child that drops from root to nobody")
 def test_folder_not_writable_for_a_non_root_user(public_dir: Path) -> None:
     f = make(public_dir / "MDaemon.ini", mode=0o666)  # the file is writable, its folder is not
+    os.chown(f, 65534, 65534)  # and nobody's own: no owner would change
     public_dir.chmod(0o555)
     try:
         out = run_as_nobody(

@@ -18,13 +18,13 @@ import pytest
 
 from bindmgr.apply.safewrite import (
     ANY,
-    NAME_MAX,
     leftover_temps,
     read_bytes,
     remove_file,
     replace_file,
     temp_name,
 )
+from bindmgr.apply.targets import NAME_MAX
 from bindmgr.errors import WriteError
 from tests.support.apply import make_site
 from tests.support.safety import is_root, leftovers, python
