@@ -3,7 +3,9 @@
 Inert unless the environment variable BINDMGR_FAULT names the step (`step` or `step:N` for the
 Nth time it is reached) AND bindmgr runs from its source tree (a checkout, where the tests
 run): an installed bindmgr ignores the variable, so no environment can make it kill itself
-halfway through a write. It must never do anything else: no I/O, no logging, no cleanup.
+halfway through a write. With BINDMGR_FAULT_ACTION=pause it pauses there instead, so that a
+test can send a real signal at that very step. It must never do anything else: no logging, no
+cleanup.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 ENV_VAR = "BINDMGR_FAULT"
 # A checkout has the project file two levels up; an installed package (site-packages) has not.
 ARMED = (Path(__file__).resolve().parents[2] / "pyproject.toml").is_file()
+ACTION_VAR = "BINDMGR_FAULT_ACTION"
 
 _counts: dict[str, int] = {}
 
@@ -34,7 +37,10 @@ def reached(step: str) -> None:
         return
     name, sep, nth = spec.rpartition(":")
     if (spec == step and count == 1) or (sep and name == step and nth == str(count)):
-        _die()
+        if os.environ.get(ACTION_VAR) == "pause":
+            _pause(step)
+        else:
+            _die()
 
 
 def counts() -> dict[str, int]:
@@ -45,6 +51,16 @@ def counts() -> dict[str, int]:
 def reset() -> None:
     """Forget the counts (a test that enumerates the steps of one run calls this first)."""
     _counts.clear()
+
+
+def _pause(step: str) -> None:
+    """Say so on stderr (one line), then wait for a line or end of file on stdin.
+
+    A signal the test sends meanwhile is handled as if it came at this step: its handler runs
+    while the read waits (and the read resumes unless the handler raised).
+    """
+    os.write(2, f"bindmgr-fault: paused at {step}\n".encode())
+    os.read(0, 1)
 
 
 def _die() -> None:

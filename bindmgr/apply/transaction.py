@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from bindmgr.apply import faultpoint
+from bindmgr.apply import faultpoint, signals
 from bindmgr.apply.backup import (
     BACKED_UP,
     REVERTED,
@@ -224,31 +224,42 @@ def _run(
             return CommitResult(written=(), unchanged=unchanged, backup=None, pruned=())
         _preflight([paths[n] for n in changed], tell)
         planned = {n: digest(contents[n]) for n in changed}
-        backup = create_backup(
-            root, app, {n: current[n] for n in changed}, planned, kind=kind, meta=meta
-        )
-        if not lock.still_held():
-            raise LockError(
-                f"the lock {lock.path} was taken over by another process during the "
-                f"backup; nothing was written (backup {backup.path} is unused)",
-                hint="rerun; if the other process changed the files, make a new plan first",
+        # From the backup to the manifest's last word, a stop signal is held back and makes the
+        # run revert at the next safe point (between files): the files end all old or all new.
+        with signals.held() as stop:
+            backup = create_backup(
+                root, app, {n: current[n] for n in changed}, planned, kind=kind, meta=meta
             )
-        written: list[str] = []
-        try:
-            for n in changed:
-                _put(paths[n], contents[n], expected=digest(current[n]))
-                written.append(n)
-            for n in changed:
-                _read_back(n, paths[n], contents[n], verify)
-            faultpoint.reached("commit.verified")
-        except BaseException as exc:  # every failure, even ^C, puts files back
-            _revert(
-                paths, backup=backup, written=written, contents=contents, current=current, exc=exc
-            )
-        backup = mark(backup, WRITTEN, planned)
-        pruned = _prune(root, keep, backup, tell)
+            attempted: list[str] = []  # recorded before each replace: a revert covers it
+            try:
+                if not lock.still_held():
+                    raise LockError(
+                        f"the lock {lock.path} was taken over by another process during the "
+                        f"backup; nothing was written (backup {backup.path} is unused)",
+                        hint="rerun; if the other process changed the files, make a new plan first",
+                    )
+                stop.check()
+                for n in changed:
+                    attempted.append(n)
+                    _put(paths[n], contents[n], expected=digest(current[n]))
+                    stop.check()
+                for n in changed:
+                    _read_back(n, paths[n], contents[n], verify)
+                faultpoint.reached("commit.verified")
+                stop.check()
+            except BaseException as exc:  # every failure, even ^C or SIGTERM, puts files back
+                _revert(
+                    paths,
+                    backup=backup,
+                    attempted=attempted,
+                    contents=contents,
+                    current=current,
+                    exc=exc,
+                )
+            backup = mark(backup, WRITTEN, planned)
+            pruned = _prune(root, keep, backup, tell)
     return CommitResult(
-        written=tuple(written), unchanged=unchanged, backup=backup, pruned=tuple(pruned)
+        written=tuple(changed), unchanged=unchanged, backup=backup, pruned=tuple(pruned)
     )
 
 
@@ -274,29 +285,40 @@ def _revert(
     paths: Mapping[str, Path],
     *,
     backup: Backup,
-    written: list[str],
+    attempted: list[str],
     contents: Contents,
     current: Mapping[str, bytes | None],
     exc: BaseException,
 ) -> NoReturn:
+    """Put back every file a replace was attempted on (newest first), then raise.
+
+    A file still holding its old bytes was never replaced and is left alone; one holding the new
+    bytes is put back; one holding neither is a failure to report. The manifest says `reverted`
+    only when every file is back; otherwise it stays `backed-up` (interrupted), which the next
+    run reports.
+    """
     failures = []
-    for n in reversed(written):
+    restored = 0
+    for n in reversed(attempted):
         try:
+            if digest(_read(paths[n])) == digest(current[n]):
+                continue
             _put(paths[n], current[n], expected=digest(contents[n]))
+            restored += 1
         except BindmgrError as err:
             failures.append(f"{paths[n]}: {err}")
-    with contextlib.suppress(BindmgrError):
-        mark(backup, REVERTED)
     if failures:
         raise WriteError(
             f"{exc}; putting the old files back FAILED for " + "; ".join(failures),
             hint=f"copy them back by hand from {backup.path} (manifest.json says which is which)",
         ) from exc
+    with contextlib.suppress(BindmgrError):
+        mark(backup, REVERTED)
     if not isinstance(exc, Exception):
         raise exc  # KeyboardInterrupt, SystemExit: files are back, keep their meaning
     note = (
-        f"the {len(written)} file(s) already written were restored from backup {backup.path}"
-        if written
+        f"the {restored} file(s) already written were restored from backup {backup.path}"
+        if restored
         else "no file was changed"
     )
     if isinstance(exc, _VerifyFailed):
