@@ -139,7 +139,7 @@ def _rollback(args: argparse.Namespace, console: Console) -> ExitCode:
     from bindmgr.commands import rollback  # noqa: PLC0415 (lazy on purpose, see above)
 
     return rollback.run(
-        app_dir=args.app_dir,
+        where=_where(args),
         to=args.to,
         list_only=args.list,
         force=args.force,

@@ -2,11 +2,12 @@
 
 `<App>/bindmgr-backups/<UTC timestamp>[-n]/` (mode 0700) holds the old bytes with their original
 owner and mode and `manifest.json`. Writes go through safewrite; no INI or plan knowledge here.
+A manifest's names are checked when it is read (`trust`); a backup dated in the future is listed
+after all others (a clock that ran ahead, or a forgery, must not make it "the newest").
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -17,15 +18,18 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bindmgr.apply import faultpoint
-from bindmgr.apply.safewrite import ANY, fsync_dir, replace_file
-from bindmgr.errors import InputError, UsageError, WriteError
+from bindmgr.apply import faultpoint, trust
+from bindmgr.apply.safewrite import ANY, fsync_dir, read_bytes, replace_file
+from bindmgr.errors import BindmgrError, InputError, UsageError, WriteError
 from bindmgr.model import digest, sha256_bytes, show_digest
 
 BACKUP_DIR = "bindmgr-backups"
 MANIFEST = "manifest.json"
 FORMAT = 1
 _NAME_RE = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?$")
+# A backup dated more than this after "now" is in the future (clocks of one host agree closely;
+# a minute covers a time step between the backup and the listing).
+FUTURE_SLACK = dt.timedelta(minutes=1)
 
 # Manifest states: the copies are complete and nothing was written yet / the apply (or restore)
 # finished and was verified / it failed and the files it had written were put back.
@@ -59,6 +63,11 @@ class Backup:
     files: tuple[BackupFile, ...]
     meta: Mapping[str, object] = field(default_factory=dict)
 
+    def in_future(self, now: dt.datetime) -> bool:
+        """Dated after `now`: its time is not believed for ordering (listed last, never picked
+        as the newest by a plain rollback)."""
+        return self.created > now + FUTURE_SLACK
+
     def file(self, name: str) -> BackupFile:
         for f in self.files:
             if f.name == name:
@@ -72,12 +81,19 @@ class Backup:
             return None
         copy = self.path / entry.stored
         try:
-            data = copy.read_bytes()
+            data = read_bytes(copy)
+        except WriteError as exc:  # not a regular file
+            raise InputError(f"backup copy {exc.message}", hint=exc.hint) from exc
         except OSError as exc:
             raise InputError(
                 f"backup copy {copy} cannot be read: {exc.strerror or exc}",
                 hint="restore from another backup, or copy the file by hand",
             ) from exc
+        if data is None:
+            raise InputError(
+                f"backup copy {copy} is missing; the backup is damaged, nothing restored",
+                hint="restore from another backup folder",
+            )
         if sha256_bytes(data) != entry.old_sha256:
             raise InputError(
                 f"backup copy {copy} does not match its manifest (sha256 {sha256_bytes(data)[:12]},"
@@ -110,6 +126,7 @@ def create_backup(
     """
     created = now()
     folder = _new_folder(Path(backup_root), created)
+    trust.check_folder(Path(backup_root))  # a root others may write: its backups are worthless
     files: list[BackupFile] = []
     used = {MANIFEST}
     for name, data in originals.items():
@@ -154,8 +171,11 @@ def mark(backup: Backup, state: str, new_hashes: Mapping[str, str | None] | None
 
 def load_manifest_dict(folder: Path) -> dict[str, object]:
     try:
-        d = json.loads((Path(folder) / MANIFEST).read_bytes().decode("utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = read_bytes(Path(folder) / MANIFEST)
+        if raw is None:
+            raise FileNotFoundError(f"{Path(folder) / MANIFEST} does not exist")
+        d = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, WriteError) as exc:
         raise InputError(
             f"{Path(folder) / MANIFEST} cannot be read: {exc}",
             hint="pick another backup folder (bindmgr lists them newest first)",
@@ -170,14 +190,31 @@ def _digest_field(value: object) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+def _name(value: object, check: Callable[[str], str | None]) -> str:
+    text = str(value)
+    problem = check(text)
+    if problem is not None:
+        raise ValueError(f"file name {text!r} is refused: {problem}")
+    return text
+
+
+def _created(value: object) -> dt.datetime:
+    stamp = dt.datetime.fromisoformat(str(value))
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
+
+
 def load_backup(folder: Path) -> Backup:
-    """Read a backup folder's manifest (InputError when missing or damaged)."""
+    """Read a backup folder's manifest (InputError when missing or damaged).
+
+    Every `name` must be a plain name relative to the App folder and every `stored` a plain file
+    name (`trust`): a manifest naming anything else is damaged, whatever its hashes say.
+    """
     d = load_manifest_dict(folder)
     try:
         files = tuple(
             BackupFile(
-                name=str(f["name"]),
-                stored=None if f["stored"] is None else str(f["stored"]),
+                name=_name(f["name"], trust.name_problem),
+                stored=None if f["stored"] is None else _name(f["stored"], trust.stored_problem),
                 old_sha256=_digest_field(f["old_sha256"]),
                 planned_sha256=_digest_field(f["planned_sha256"]),
                 new_sha256=None if f["new_sha256"] is None else str(f["new_sha256"]),
@@ -187,7 +224,7 @@ def load_backup(folder: Path) -> Backup:
         meta = d.get("meta") or {}
         return Backup(
             path=Path(folder),
-            created=dt.datetime.fromisoformat(str(d["created"])),
+            created=_created(d["created"]),
             pid=int(d["pid"]),  # type: ignore[call-overload]
             host=str(d["host"]),
             kind=str(d["kind"]),
@@ -200,32 +237,52 @@ def load_backup(folder: Path) -> Backup:
         raise InputError(f"{Path(folder) / MANIFEST} is damaged: {exc!r}") from exc
 
 
-def list_backups(backup_root: Path) -> list[Backup]:
-    """Every complete backup under `backup_root`, newest first (folders without a manifest and
-    foreign folders are skipped)."""
-    found: list[tuple[dt.datetime, int, Backup]] = []
+def list_backups(backup_root: Path, *, now: dt.datetime | None = None) -> list[Backup]:
+    """Every complete backup under `backup_root`, newest first, those dated in the future last
+    (folders without a manifest, damaged ones and foreign folders are skipped: see `scan`)."""
+    return [b for b, _problem in scan(backup_root, now=now) if b is not None]
+
+
+def scan(
+    backup_root: Path, *, now: dt.datetime | None = None
+) -> list[tuple[Backup | None, str | None]]:
+    """Every backup folder under `backup_root`, for a listing: (backup, None) for each complete
+    one in `list_backups` order, then (None, why) for each that cannot be read (no manifest: an
+    interrupted backup; a damaged manifest; an unreadable folder), by name."""
+    moment = now if now is not None else dt.datetime.now(dt.UTC)
+    found: list[tuple[bool, dt.datetime, int, Backup]] = []
+    broken: list[tuple[str, str]] = []
     for folder, seq in _folders(Path(backup_root)):
-        with contextlib.suppress(InputError):
+        if not (folder / MANIFEST).exists():
+            broken.append((folder.name, f"{folder}: no manifest (an interrupted backup)"))
+            continue
+        try:
             b = load_backup(folder)
-            found.append((b.created, seq, b))
-    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    return [b for _c, _s, b in found]
+        except BindmgrError as exc:
+            broken.append((folder.name, exc.message))
+            continue
+        future = b.in_future(moment)
+        found.append((not future, b.created, seq, b))
+    found.sort(key=lambda t: (t[0], t[1], t[2]), reverse=True)
+    listed: list[tuple[Backup | None, str | None]] = [(b, None) for *_k, b in found]
+    listed += [(None, why) for _n, why in sorted(broken)]
+    return listed
 
 
 def prune(backup_root: Path, keep: int, *, protect: Collection[Path] = ()) -> list[Path]:
     """Delete all but the `keep` newest backups, and interrupted (manifest-less) folders.
 
-    Run it under the App folder's lock (commit does): an unlocked prune could delete the folder
-    another apply is filling. Folders in `protect` are never removed (the backup just made,
-    even if the clock went backwards). Returns the folders removed.
+    A folder whose manifest is damaged is kept: it may be the only copy of something, and
+    `rollback --list` shows it. Run it under the App folder's lock (commit does): an unlocked
+    prune could delete the folder another apply is filling. Folders in `protect` are never
+    removed (the backup just made, even if the clock went backwards). Returns those removed.
     """
     if keep < 1:
         raise UsageError(f"keep must be at least 1 (got {keep}): the newest backup is never pruned")
     root = Path(backup_root)
     complete = list_backups(root)
     doomed = [b.path for b in complete[keep:]]
-    names = {b.path.name for b in complete}
-    doomed += [f for f, _seq in _folders(root) if f.name not in names]
+    doomed += [f for f, _seq in _folders(root) if not (f / MANIFEST).exists()]
     kept = {Path(p).resolve() for p in protect}
     doomed = [f for f in doomed if f.resolve() not in kept]
     for folder in doomed:

@@ -14,6 +14,7 @@ import os
 import secrets
 import stat
 import sys
+from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
 
@@ -123,6 +124,16 @@ def leftover_temps(target: Path) -> list[Path]:
         for n in names
         if n.startswith(prefix) and n.endswith(TEMP_SUFFIX) and len(n) == size
     )
+
+
+def remove_leftovers(paths: Iterable[Path], tell: Callable[[str], None]) -> None:
+    """Remove temp files of writes killed earlier: with the lock held, no live bindmgr owns one."""
+    for p in paths:
+        with contextlib.suppress(WriteError):
+            for tmp in leftover_temps(p):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                    tell(f"removed {tmp}, left by an interrupted write")
 
 
 def resolve_target(path: Path) -> Path:

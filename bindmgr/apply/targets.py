@@ -1,7 +1,8 @@
 """What a write may land on: a regular file (or none yet), names within NAME_MAX, an owner the
 writer can keep; and how many names (hard links) a file has.
 
-Looks only (stat); never opens, writes or removes anything. `safewrite` refuses through these.
+Looks only (stat); never opens, writes or removes anything. `safewrite` refuses through these,
+`transaction` runs `preflight` before it backs anything up.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bindmgr.errors import WriteError
@@ -88,3 +90,18 @@ def _user(uid: int) -> str:
         return f" ({pwd.getpwuid(uid).pw_name})"
     except (ImportError, KeyError):
         return ""
+
+
+def preflight(paths: Iterable[Path], tell: Callable[[str], None]) -> None:
+    """Before anything is backed up or written: refuse a write that would change a file's owner,
+    warn about one that splits a hard-linked file from its other names."""
+    for p in paths:
+        check_owner(p)
+    for p in paths:
+        links = hard_links(p)
+        if links > 1:
+            tell(
+                f"warning: {p} has {links} hard links; replacing it gives this name a new file, "
+                "so the other names keep the old bytes (MDaemon's own tools split such links "
+                "the same way)"
+            )

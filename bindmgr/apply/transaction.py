@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from bindmgr.apply import faultpoint, signals
+from bindmgr.apply import faultpoint, signals, trust
 from bindmgr.apply.backup import (
     BACKED_UP,
     REVERTED,
@@ -26,8 +26,8 @@ from bindmgr.apply.backup import (
     prune,
 )
 from bindmgr.apply.lock import AppLock
-from bindmgr.apply.safewrite import leftover_temps, read_bytes, remove_file, replace_file
-from bindmgr.apply.targets import check_owner, hard_links
+from bindmgr.apply.safewrite import read_bytes, remove_file, remove_leftovers, replace_file
+from bindmgr.apply.targets import preflight
 from bindmgr.errors import (
     BindmgrError,
     FileChangedError,
@@ -129,6 +129,7 @@ def restore(
     app_dir: Path,
     backup: Backup,
     *,
+    allowed: Collection[str],
     force: bool = False,
     verify: Verify | None = None,
     keep: int = 10,
@@ -140,13 +141,20 @@ def restore(
 ) -> CommitResult:
     """Put `backup`'s old bytes back (a file the apply created is removed), as a new transaction.
 
-    Refuses with FileChangedError when a file's current hash is neither what that apply wrote nor
-    the backed-up one (someone changed it since), unless `force`. A file already equal to the
-    backup is left alone. The files being replaced are backed up first (kind "restore"), so a
-    rollback can be undone by restoring that backup.
+    A manifest decides where this writes, so it is believed only this far (InputError otherwise,
+    nothing written): every name is one of `allowed` (the files the layout names), the backup
+    folder and the folder holding it are writable by nobody but this account and root
+    (`trust.check_folder`), and every copy matches its hash. Refuses with FileChangedError when
+    a file's current hash is neither what that apply wrote nor the backed-up one (someone
+    changed it since), unless `force`. A file already equal to the backup is left alone. The
+    files being replaced are backed up first (kind "restore"), so a rollback can be undone by
+    restoring that backup.
     """
     faultpoint.reached("restore.start")
     app = Path(app_dir)
+    trust.check_folder(backup.path.parent)
+    trust.check_folder(backup.path)
+    trust.check_allowed((f.name for f in backup.files), allowed, backup.path)
     contents = {f.name: backup.read_old(f.name) for f in backup.files}  # checks each copy's hash
 
     def check(current: Mapping[str, bytes | None]) -> None:
@@ -214,7 +222,7 @@ def _run(
     root = Path(backup_root) if backup_root is not None else default_root(app)
     tell = say or (lambda _msg: None)
     with AppLock(app, command=command, timeout=lock_timeout, on_message=tell) as lock:
-        _clean_leftovers([paths[n] for n in contents], tell)
+        remove_leftovers([paths[n] for n in contents], tell)
         _warn_interrupted(root, tell)
         current = {n: _read(paths[n]) for n in reads}
         check(current)
@@ -222,7 +230,7 @@ def _run(
         unchanged = tuple(n for n in contents if n not in changed)
         if not changed:
             return CommitResult(written=(), unchanged=unchanged, backup=None, pruned=())
-        _preflight([paths[n] for n in changed], tell)
+        preflight([paths[n] for n in changed], tell)
         planned = {n: digest(contents[n]) for n in changed}
         # From the backup to the manifest's last word, a stop signal is held back and makes the
         # run revert at the next safe point (between files): the files end all old or all new.
@@ -361,31 +369,6 @@ def _no_duplicates(paths: Mapping[str, Path]) -> None:
         if key in seen:
             raise UsageError(f"{seen[key]!r} and {n!r} name the same file")
         seen[key] = n
-
-
-def _preflight(paths: list[Path], tell: Message) -> None:
-    """Before anything is backed up or written: refuse a write that would change a file's owner,
-    warn about one that splits a hard-linked file from its other names."""
-    for p in paths:
-        check_owner(p)
-    for p in paths:
-        links = hard_links(p)
-        if links > 1:
-            tell(
-                f"warning: {p} has {links} hard links; replacing it gives this name a new file, "
-                "so the other names keep the old bytes (MDaemon's own tools split such links "
-                "the same way)"
-            )
-
-
-def _clean_leftovers(paths: list[Path], tell: Message) -> None:
-    """Remove temp files of writes killed earlier: with the lock held, no live bindmgr owns one."""
-    for p in paths:
-        with contextlib.suppress(WriteError):
-            for tmp in leftover_temps(p):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                    tell(f"removed {tmp}, left by an interrupted write")
 
 
 def _warn_interrupted(root: Path, tell: Message) -> None:

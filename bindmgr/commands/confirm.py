@@ -151,6 +151,7 @@ def _revert(
         transaction.restore(
             app.app_dir,
             applied,
+            allowed=app.layout.file_paths(),
             lock_timeout=lock_timeout,
             backup_root=backup_dir,
             on_message=console.note,

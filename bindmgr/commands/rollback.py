@@ -1,49 +1,106 @@
-"""`bindmgr rollback`: restore MDaemon's files from a bindmgr backup, or list the backups."""
+"""`bindmgr rollback`: restore MDaemon's files from a bindmgr backup, or list the backups.
+
+Reads the layout as apply does (`--layout`): a rollback writes only files the layout names. It
+does not read the App folder's INI files (they may be what is broken).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import datetime as dt
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from bindmgr.apply import backup as backups
-from bindmgr.apply import transaction
+from bindmgr.apply import transaction, trust
 from bindmgr.apply.restart import drop_semaphore
+from bindmgr.commands.inputs import Where
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, InputError
-from bindmgr.read.appdir import resolve_app_dir
+from bindmgr.read.appdir import read_layout, resolve_app_dir
+
+Listing = Sequence[tuple[backups.Backup | None, str | None]]
 
 
-def _pick(found: Sequence[backups.Backup], name: str | None, root: Path) -> backups.Backup:
+def _doubts(b: backups.Backup, allowed: Collection[str], now: dt.datetime) -> list[str]:
+    """Why a plain rollback would not pick `b` although it is complete (empty: it would)."""
+    doubts = []
+    if b.in_future(now):
+        doubts.append(
+            f"dated in the future ({b.created:%Y-%m-%d %H:%M:%S} UTC): listed last, a plain "
+            "rollback does not pick it (name it with --to)"
+        )
+    problem = trust.folder_problem(b.path)
+    if problem is not None:
+        doubts.append(f"refused: {problem}")
+    strays = [f.name for f in b.files if f.name not in allowed]
+    if strays:
+        doubts.append(f"refused: names {', '.join(strays)}, not files of the layout")
+    return doubts
+
+
+def _pick(
+    found: Listing,
+    name: str | None,
+    root: Path,
+    *,
+    allowed: Collection[str],
+    now: dt.datetime,
+    note: Callable[[str], None],
+) -> backups.Backup:
+    complete = [b for b, _why in found if b is not None]
     if name is not None:
-        for b in found:
+        for b in complete:
             if name in (b.path.name, str(b.path)):
                 return b
+        damaged = [why for b, why in found if b is None and why and name in why]
         raise InputError(
-            f"no backup named {name} in {root}",
+            f"no backup named {name} in {root}" + (f" ({damaged[0]})" if damaged else ""),
             hint="list them with 'bindmgr rollback --list'",
         )
-    for b in found:
-        if b.kind == "apply" and b.state == backups.WRITTEN:
-            return b
+    picked = None
+    for b in complete:  # future-dated ones come last, but by date they would be the newest
+        if b.kind != "apply" or b.state != backups.WRITTEN:
+            continue
+        doubts = _doubts(b, allowed, now)
+        if doubts and (picked is None or b.in_future(now)):
+            note(f"skipped backup {b.path.name}: {'; '.join(doubts)}")
+        elif not doubts and picked is None:
+            picked = b
+    if picked is not None:
+        return picked
     raise InputError(
         f"no completed apply to roll back in {root}",
         hint="name a backup with --to (see 'bindmgr rollback --list')",
     )
 
 
-def _list(found: Sequence[backups.Backup], root: Path, show: Callable[[str], None]) -> None:
+def _list(
+    found: Listing,
+    root: Path,
+    allowed: Collection[str],
+    now: dt.datetime,
+    show: Callable[[str], None],
+) -> None:
     if not found:
         show(f"No backups in {root}.")
         return
     show(f"Backups in {root} (newest first):")
-    for b in found:
+    problem = trust.folder_problem(root)
+    if problem is not None:
+        show(f"  warning: {problem}: rollback refuses every backup here")
+    for b, why in found:
+        if b is None:
+            show(f"  damaged: {why}")
+            continue
         files = ", ".join(f.name for f in b.files)
         show(f"  {b.path.name}  {b.kind:<7} {b.state:<9} {files}")
+        for doubt in _doubts(b, allowed, now):
+            show(f"      {doubt}")
 
 
 def run(
     *,
-    app_dir: str | None,
+    where: Where,
     to: str | None,
     list_only: bool,
     force: bool,
@@ -52,16 +109,20 @@ def run(
     restart: bool,
     console: Console,
 ) -> ExitCode:
-    folder = resolve_app_dir(app_dir, console.env)
+    folder = resolve_app_dir(where.app_dir, console.env)
+    allowed = read_layout(where.layout).file_paths()
     root = backup_dir or backups.default_root(folder)
-    found = backups.list_backups(root)
+    now = dt.datetime.now(dt.UTC)
+    found = backups.scan(root, now=now)
     if list_only:
-        _list(found, root, console.print)
+        _list(found, root, allowed, now, console.print)
         return ExitCode.OK
-    chosen = _pick(found, to, root)
+    trust.check_folder(root)
+    chosen = _pick(found, to, root, allowed=allowed, now=now, note=console.note)
     result = transaction.restore(
         folder,
         chosen,
+        allowed=allowed,
         force=force,
         lock_timeout=lock_timeout,
         backup_root=root,

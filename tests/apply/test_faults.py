@@ -25,6 +25,7 @@ from tests.support.safety import NEW_A, NEW_B, OLD_A, OLD_B, env, leftovers
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
 A, B = "MDaemon.ini", "Domains.dat"
+NAMES = (A, B)
 REPEATS = 5
 
 # Every step the write path reaches, and how often, for a two-file commit and its restore.
@@ -57,13 +58,14 @@ from bindmgr.apply import transaction
 from bindmgr.apply.backup import load_backup
 from bindmgr.model import sha256_bytes
 app, mode, arg = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+names = ("MDaemon.ini", "Domains.dat")
 if mode == "commit":
     new = {"MDaemon.ini": (app.parent / "new_a").read_bytes(),
            "Domains.dat": (app.parent / "new_b").read_bytes()}
     exp = {n: sha256_bytes((app / n).read_bytes()) for n in new}
     transaction.commit(app, new, expected=exp, lock_timeout=5, meta={"driver": 1})
 else:
-    transaction.restore(app, load_backup(Path(arg)), lock_timeout=5)
+    transaction.restore(app, load_backup(Path(arg)), allowed=names, lock_timeout=5)
 print("finished")
 """
 
@@ -128,7 +130,7 @@ def test_fault_points_are_all_enumerated(tmp_path: Path) -> None:
     assert faultpoint.counts() == COMMIT_COUNTS
     assert res.backup is not None
     faultpoint.reset()
-    restore(app, res.backup, lock_timeout=0)
+    restore(app, res.backup, allowed=NAMES, lock_timeout=0)
     assert faultpoint.counts() == RESTORE_COUNTS
     assert len(points(COMMIT_COUNTS)) == 36
     assert len(points(RESTORE_COUNTS)) == 38
@@ -148,7 +150,7 @@ def test_kill_during_commit(tmp_path: Path, fault: str) -> None:
             assert found[0].read_old(B) == OLD_B
         said: list[str] = []
         if "new" in (a, b):  # roll the interrupted apply back, taking over the dead lock
-            restore(app, found[0], lock_timeout=0, on_message=said.append)
+            restore(app, found[0], allowed=NAMES, lock_timeout=0, on_message=said.append)
             assert state(app) == ("old", "old")
         exp = {A: file_sha256(app / A), B: file_sha256(app / B)}
         commit(app, {A: NEW_A, B: NEW_B}, expected=exp, lock_timeout=0, on_message=said.append)
@@ -181,7 +183,9 @@ def test_kill_during_restore(tmp_path: Path, fault: str) -> None:
             assert newest.read_old(A) == NEW_A
             assert newest.read_old(B) == NEW_B
         said: list[str] = []
-        restore(app, load_backup(backup_path), lock_timeout=0, on_message=said.append)
+        restore(
+            app, load_backup(backup_path), allowed=NAMES, lock_timeout=0, on_message=said.append
+        )
         assert state(app) == ("old", "old")
         if fault != "restore.start:1":  # killed before taking the lock: nothing to take over
             assert "taking it over" in said[0]

@@ -45,7 +45,7 @@ try:
         exp = {n: sha256_bytes((app / n).read_bytes()) for n in new}
         transaction.commit(app, new, expected=exp, lock_timeout=5)
     else:
-        transaction.restore(app, load_backup(Path(arg)), lock_timeout=5)
+        transaction.restore(app, load_backup(Path(arg)), allowed=names, lock_timeout=5)
     print("finished")
 except KeyboardInterrupt:
     print("interrupted")
@@ -121,7 +121,7 @@ def test_sigint_during_restore(tmp_path: Path, fault: str) -> None:
     assert code == 0
     assert out == "interrupted\n"
     assert_all_or_nothing(app, ("old", "old"), "restore")
-    restore(app, load_backup(applied.backup.path), lock_timeout=0)
+    restore(app, load_backup(applied.backup.path), allowed=NAMES, lock_timeout=0)
     assert state(app) == ("old", "old")
     assert not (app / LOCK_NAME).exists()
 

@@ -30,6 +30,7 @@ from tests.support.safety import (
 )
 
 A, B = "MDaemon.ini", "Domains.dat"
+NAMES = (A, B, "New.ini")  # what a rollback may restore here (the layout's files)
 
 
 def make_app(where: Path, a: bytes = OLD_A, b: bytes = OLD_B) -> Path:
@@ -124,7 +125,9 @@ def test_new_file_allowed_only_when_planned_absent(tmp_path: Path) -> None:
     with pytest.raises(StalePlanError, match="planned absent"):
         commit(app, {"New.ini": b"[y]\r\n"}, expected={"New.ini": None}, lock_timeout=0)
     assert res.backup is not None
-    restore(app, res.backup, lock_timeout=0)  # the apply created it: rollback removes it
+    restore(
+        app, res.backup, allowed=NAMES, lock_timeout=0
+    )  # the apply created it: rollback removes it
     assert not (app / "New.ini").exists()
 
 
@@ -197,7 +200,7 @@ def test_owner_group_and_mode_kept_for_files_and_backups(tmp_path: Path) -> None
         assert perms(app / n) == want[n]
         assert perms(res.backup.path / n) == want[n]
     assert stat.S_IMODE(res.backup.path.stat().st_mode) == 0o700
-    back = restore(app, res.backup, lock_timeout=0)
+    back = restore(app, res.backup, allowed=NAMES, lock_timeout=0)
     assert back.backup is not None
     for n in (A, B):
         assert perms(app / n) == want[n]
@@ -216,7 +219,7 @@ def test_symlinked_file_written_through_link_kept(tmp_path: Path) -> None:
     copy = res.backup.path / A
     assert not copy.is_symlink()
     assert copy.read_bytes() == OLD_A
-    restore(app, res.backup, lock_timeout=0)
+    restore(app, res.backup, allowed=NAMES, lock_timeout=0)
     assert (app / A).is_symlink()
     assert (real / A).read_bytes() == OLD_A
 
@@ -225,7 +228,7 @@ def test_rollback_and_undo_of_the_rollback(tmp_path: Path) -> None:
     app = make_app(tmp_path / "App")
     applied = apply_new(app)
     assert applied.backup is not None
-    back = restore(app, applied.backup, lock_timeout=0, meta={"by": "admin"})
+    back = restore(app, applied.backup, allowed=NAMES, lock_timeout=0, meta={"by": "admin"})
     assert back.written == (A, B)
     assert (app / A).read_bytes() == OLD_A
     assert (app / B).read_bytes() == OLD_B
@@ -234,9 +237,9 @@ def test_rollback_and_undo_of_the_rollback(tmp_path: Path) -> None:
     assert back.backup.meta["restores"] == applied.backup.path.name
     assert back.backup.meta["by"] == "admin"
     assert back.backup.read_old(A) == NEW_A
-    again = restore(app, applied.backup, lock_timeout=0)
+    again = restore(app, applied.backup, allowed=NAMES, lock_timeout=0)
     assert again.backup is None  # already rolled back: nothing to do
-    redo = restore(app, back.backup, lock_timeout=0)
+    redo = restore(app, back.backup, allowed=NAMES, lock_timeout=0)
     assert redo.written == (A, B)
     assert (app / A).read_bytes() == NEW_A
 
@@ -248,7 +251,7 @@ def test_restore_refuses_a_file_changed_after_the_apply_unless_forced(tmp_path: 
     edited = NEW_B + b"Admin=edit\r\n"
     (app / B).write_bytes(edited)
     with pytest.raises(FileChangedError) as err:
-        restore(app, applied.backup, lock_timeout=0)
+        restore(app, applied.backup, allowed=NAMES, lock_timeout=0)
     assert not isinstance(err.value, StalePlanError)  # no plan is involved in a rollback
     msg = str(err.value)
     assert str(app / B) in msg
@@ -257,7 +260,9 @@ def test_restore_refuses_a_file_changed_after_the_apply_unless_forced(tmp_path: 
     assert (app / A).read_bytes() == NEW_A
     assert (app / B).read_bytes() == edited
     said: list[str] = []
-    forced = restore(app, applied.backup, force=True, lock_timeout=0, on_message=said.append)
+    forced = restore(
+        app, applied.backup, allowed=NAMES, force=True, lock_timeout=0, on_message=said.append
+    )
     assert (app / B).read_bytes() == OLD_B
     assert any("overwriting (forced)" in m for m in said)
     assert forced.backup is not None
