@@ -261,6 +261,7 @@ class ListeningSocket:
     pid: int | None
     name: str | None
     cmdline: str | None = None
+    exe: str | None = None  # the executable's absolute path, None where the OS hides it
 
 
 @dataclass(frozen=True, slots=True)

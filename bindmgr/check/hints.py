@@ -51,9 +51,10 @@ def _in_use(
 ) -> str:
     if row is None:
         return (
-            f"{where} is in use but no listener owns it: it may be closing (TIME_WAIT) or "
-            "belong to a process bindmgr cannot see; look with `netstat -ano` (Windows) or "
-            "`ss -lntup` (Linux) as Administrator/root, or retry in a few minutes"
+            f"{where} is in use but no listener owns it: it may be closing (TIME_WAIT), be bound "
+            "by a process that does not listen on it, or belong to a process bindmgr cannot see; "
+            "look with `netstat -ano` (Windows) or `ss -lntupa` (Linux) as Administrator/root, "
+            "or retry in a few minutes"
         )
     if _is_http_sys(row):
         return (
@@ -91,8 +92,13 @@ def hint_text(
     outcome: int | None,
     *,
     windows: bool,
+    impostor: bool = False,
+    mdaemon_dir: str | None = None,
 ) -> str | None:
-    """The next step for a result that is not plain `ok` (None for `ok`)."""
+    """The next step for a result that is not plain `ok` (None for `ok`).
+
+    `impostor`: the holder is named like an MDaemon process but is not one of this MDaemon
+    folder's (`mdaemon_dir`) executables; the hint says why it is in the way."""
     where = address(ip, listener.port)
     if status is ProbeStatus.OK:
         return None
@@ -103,5 +109,20 @@ def hint_text(
     if status is ProbeStatus.HELD_BY_MDAEMON and row is not None:
         return f"held by MDaemon itself ({_who(row)}), which rebinds it on restart: nothing to do"
     if status in (ProbeStatus.IN_USE, ProbeStatus.IN_USE_WILDCARD):
-        return _in_use(status, where, listener, row)
+        text = _in_use(status, where, listener, row)
+        return text if not impostor or row is None else f"{text}; {_impostor(row, mdaemon_dir)}"
     return _error(ip, where, outcome)
+
+
+def _impostor(row: ListeningSocket, mdaemon_dir: str | None) -> str:
+    name = row.name or "it"
+    if row.exe is None:
+        return (
+            f"it is named {name} but bindmgr cannot see its executable, so it cannot tell it is "
+            "MDaemon's own (run bindmgr as Administrator/root to check it)"
+        )
+    folder = mdaemon_dir or "the MDaemon folder"
+    return (
+        f"it is named {name} but runs {row.exe}, which is not one of MDaemon's own executables "
+        f"inside {folder}"
+    )

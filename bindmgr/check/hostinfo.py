@@ -102,12 +102,19 @@ def host_addresses() -> HostAddresses:
     return parse_interfaces(interfaces, loopback, windows=sys.platform == "win32")
 
 
-def _describe(pid: int) -> tuple[str | None, str | None]:
-    """(name, command line) of a process, each None where the OS does not show it."""
+Described = tuple[str | None, str | None, str | None]  # name, command line, executable path
+
+
+def _describe(pid: int) -> Described:
+    """(name, command line, executable) of a process, each None where the OS does not show it.
+
+    The executable is what tells MDaemon's own processes from others of the same name (Windows:
+    a service's path may be hidden from a non-elevated run; Linux: /proc/<pid>/exe, resolved).
+    """
     try:
         proc = psutil.Process(pid)
     except psutil.Error:
-        return None, None
+        return None, None, None
     with proc.oneshot():
         try:
             name: str | None = proc.name() or None
@@ -118,15 +125,19 @@ def _describe(pid: int) -> tuple[str | None, str | None]:
             cmdline = " ".join(args) if args else None
         except psutil.Error:
             cmdline = None
-    return name, cmdline
+        try:
+            exe: str | None = proc.exe() or None
+        except psutil.Error:
+            exe = None
+    return name, cmdline, exe
 
 
 def rows_from_connections(
     connections: Iterable[Any],
-    describe: Callable[[int], tuple[str | None, str | None]] = _describe,
+    describe: Callable[[int], Described] = _describe,
 ) -> tuple[ListeningSocket, ...]:
     """Keep the listening rows of psutil connections and name their processes (once per pid)."""
-    names: dict[int, tuple[str | None, str | None]] = {}
+    names: dict[int, Described] = {}
     rows: list[ListeningSocket] = []
     for conn in connections:
         if not conn.laddr:
@@ -138,14 +149,13 @@ def rows_from_connections(
         else:
             continue
         pid: int | None = conn.pid
-        name = cmdline = None
+        name = cmdline = exe = None
         if pid is not None:
             if pid not in names:
                 names[pid] = describe(pid)
-            name, cmdline = names[pid]
-        rows.append(
-            ListeningSocket(parse_ip(conn.laddr.ip), conn.laddr.port, proto, pid, name, cmdline)
-        )
+            name, cmdline, exe = names[pid]
+        ip = parse_ip(conn.laddr.ip)
+        rows.append(ListeningSocket(ip, conn.laddr.port, proto, pid, name, cmdline, exe))
     return tuple(rows)
 
 

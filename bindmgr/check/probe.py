@@ -23,12 +23,11 @@ from bindmgr.errors import ResourceError, UsageError
 from bindmgr.model import IPAddress, Listener, ListeningSocket, ProbeResult, Proto
 
 # Socket options, per platform (see docs/check.md, "No false ok"):
-# - POSIX TCP: SO_REUSEADDR=1, as servers set it. On Linux it only lets the bind pass over
-#   TIME_WAIT remnants and connections a closed listener left behind; a socket in LISTEN on the
-#   address or on the wildcard still refuses the bind. MDaemon on Windows binds over TIME_WAIT
-#   too, so without it Linux would report `in_use` where MDaemon would succeed.
-# - POSIX UDP: nothing. Two UDP sockets that both set SO_REUSEADDR share a port on Linux, so
-#   setting it could pass a bind that MDaemon's would not.
+# - POSIX TCP and UDP: nothing. With SO_REUSEADDR the probe would pass over a socket that is
+#   bound (with SO_REUSEADDR) but does not listen: invisible in the listener table, yet a server
+#   that sets no option fails there. Two UDP sockets that both set it share a port on Linux.
+#   The price: TIME_WAIT remnants on the address make `in_use` (no holder, a retry hint) on Linux,
+#   even where MDaemon on Windows would bind over them; a false `ok` would be silent.
 # - SO_REUSEPORT: never (it shares the port with any holder that also set it).
 # - Windows: SO_EXCLUSIVEADDRUSE, never SO_REUSEADDR (there it lets a bind take over a port that
 #   an active listener holds). Not testable on Linux, where the attribute does not exist.
@@ -41,8 +40,6 @@ def _options(tcp: bool, v6_unspecified: bool) -> _Opts:
     opts: list[tuple[int, int, int]] = []
     if _EXCLUSIVE is not None:
         opts.append((socket.SOL_SOCKET, _EXCLUSIVE, 1))
-    elif tcp:
-        opts.append((socket.SOL_SOCKET, socket.SO_REUSEADDR, 1))
     if v6_unspecified:
         opts.append((socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1))
     return tuple(opts)
@@ -123,8 +120,12 @@ async def check(
     socket_factory: Callable[..., socket.socket] = socket.socket,
     batch_size: int = 8,
     progress: Callable[[int, int], None] | None = None,
+    mdaemon_dir: str | None = None,
 ) -> tuple[ProbeResult, ...]:
     """Probe every (ip, listener); results ordered by the given ips, then the given listeners.
+
+    `mdaemon_dir`: the MDaemon folder (the App folder's parent, resolved); a holder counts as
+    MDaemon itself only when its executable is one of MDaemon's inside it (None: never).
 
     The listener table is read in a thread while the binds run; awaiting its rows is the one
     place where check() can wait. The binds run in synchronous batches of `batch_size`
@@ -190,7 +191,7 @@ async def check(
         if stopped is not None:
             raise _resource_error(stopped, done, total)
 
-    results = Results(pairs, table)
+    results = Results(pairs, table, mdaemon_dir=mdaemon_dir)
     per_ip = [
         results.of(ip, outcomes[i], unspecified[i] or ip in hosts) for i, ip in enumerate(unique)
     ]
@@ -252,6 +253,7 @@ def run_check(
     socket_factory: Callable[..., socket.socket] = socket.socket,
     batch_size: int = 8,
     progress: Callable[[int, int], None] | None = None,
+    mdaemon_dir: str | None = None,
 ) -> tuple[ProbeResult, ...]:
     """check() from synchronous code: the one place `asyncio.run` is called."""
     work = check(
@@ -262,6 +264,7 @@ def run_check(
         socket_factory=socket_factory,
         batch_size=batch_size,
         progress=progress,
+        mdaemon_dir=mdaemon_dir,
     )
     found: list[tuple[ProbeResult, ...]] = []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Final, TypeVar
 
 from bindmgr.check.hints import event_text, hint_text
@@ -42,6 +43,8 @@ RESOURCE_ERRNOS: frozenset[int] = frozenset(
 
 
 # MDaemon's own processes rebind their ports when MDaemon restarts: holding one is no conflict.
+# A name is no proof (any program can be called MDaemon.exe): the executable must be one of these
+# and lie inside this MDaemon folder (the App folder's parent), see _is_mdaemon.
 MDAEMON_PROCESSES: Final = frozenset(
     {"mdaemon.exe", "worldclient.exe", "webadmin.exe", "mdspamd.exe"}
 )
@@ -117,7 +120,27 @@ class ListenerIndex:
         return row, row is not None
 
 
-def _is_mdaemon(row: ListeningSocket | None) -> bool:
+def _inside(exe: str, folder: str, windows: bool) -> bool:
+    """Does the absolute path `exe` lie inside `folder`? Compared by parts (C:\\MDaemon-old is not
+    inside C:\\MDaemon), without regard to case on Windows; a `..` part never counts as inside."""
+    kind = PureWindowsPath if windows else PurePosixPath
+    path, parent = kind(exe), kind(folder)
+    if not (path.is_absolute() and parent.is_absolute()) or ".." in path.parts:
+        return False
+    return path.is_relative_to(parent)
+
+
+def _is_mdaemon(row: ListeningSocket | None, mdaemon_dir: str | None, windows: bool) -> bool:
+    """MDaemon's own: one of its executables, run from inside this MDaemon folder. Without the
+    executable's path (hidden by the OS) or the folder, nothing is MDaemon's."""
+    if row is None or row.exe is None or mdaemon_dir is None:
+        return False
+    kind = PureWindowsPath if windows else PurePosixPath
+    own_name = kind(row.exe).name.casefold() in MDAEMON_PROCESSES
+    return own_name and _inside(row.exe, mdaemon_dir, windows)
+
+
+def _named_like_mdaemon(row: ListeningSocket | None) -> bool:
     return row is not None and (row.name or "").casefold() in MDAEMON_PROCESSES
 
 
@@ -129,8 +152,12 @@ def classify(
     local: bool,
     table: ListenerIndex,
     windows: bool = WINDOWS,
+    mdaemon_dir: str | None = None,
 ) -> ProbeResult:
-    """Turn one bind outcome, the host's addresses and the listener table into a ProbeResult."""
+    """Turn one bind outcome, the host's addresses and the listener table into a ProbeResult.
+
+    `mdaemon_dir`: the MDaemon folder (the App folder's parent); only processes run from inside
+    it count as MDaemon's own (None: none do)."""
     port, proto = listener.port, listener.proto
     kind = ERRNO_STATUS.get(outcome) if outcome else None
     row: ListeningSocket | None = None
@@ -142,7 +169,7 @@ def classify(
         row, wildcard = table.holder_of(ip, port, proto, bound=outcome == BOUND)
         if row is None:
             status = ProbeStatus.OK if outcome == BOUND else kind or ProbeStatus.ERROR
-        elif _is_mdaemon(row):
+        elif _is_mdaemon(row, mdaemon_dir, windows):
             status = ProbeStatus.HELD_BY_MDAEMON
         else:
             status = ProbeStatus.IN_USE_WILDCARD if wildcard else ProbeStatus.IN_USE
@@ -160,7 +187,16 @@ def classify(
         errno=outcome or None,
         holder=holder,
         event=event_text(status, ip, listener),
-        hint=hint_text(status, ip, listener, row, outcome, windows=windows),
+        hint=hint_text(
+            status,
+            ip,
+            listener,
+            row,
+            outcome,
+            windows=windows,
+            impostor=_named_like_mdaemon(row) and status is not ProbeStatus.HELD_BY_MDAEMON,
+            mdaemon_dir=mdaemon_dir,
+        ),
         label=listener.label,
     )
 
@@ -170,8 +206,16 @@ class Results:
     wildcard listener of the address's family on the port): that result is built from
     per-listener constants, without classify()'s lookups per pair. Same results (tested)."""
 
-    def __init__(self, pairs: Sequence[Listener], table: ListenerIndex) -> None:
+    def __init__(
+        self,
+        pairs: Sequence[Listener],
+        table: ListenerIndex,
+        *,
+        mdaemon_dir: str | None = None,
+        windows: bool = WINDOWS,
+    ) -> None:
         self.pairs, self.table = pairs, table
+        self.mdaemon_dir, self.windows = mdaemon_dir, windows
         ok = ProbeStatus.OK
         # Per IP version: per listener, the fields of an `ok` result after the ip, or None
         # where a same-family wildcard row makes even a successful bind a conflict.
@@ -195,6 +239,14 @@ class Results:
         return [
             new(ProbeResult, (ip, *tail))
             if tail is not None and res == BOUND and local
-            else classify(ip, lst, res, local=local, table=self.table)
+            else classify(
+                ip,
+                lst,
+                res,
+                local=local,
+                table=self.table,
+                windows=self.windows,
+                mdaemon_dir=self.mdaemon_dir,
+            )
             for lst, res, tail in zip(self.pairs, outcomes, fields, strict=True)
         ]

@@ -216,4 +216,5 @@ def run_checks(
         listener_table=hostinfo.listening_sockets,
         batch_size=batch_size,
         progress=console.progress("checking"),
+        mdaemon_dir=str(app.app_dir.resolve().parent),
     )

@@ -104,9 +104,9 @@ def test_listener_table_skips_unlistened_tcp_and_connected_udp() -> None:
 def test_rows_from_connections_names_each_pid_once() -> None:
     calls: list[int] = []
 
-    def describe(pid: int) -> tuple[str | None, str | None]:
+    def describe(pid: int) -> tuple[str | None, str | None, str | None]:
         calls.append(pid)
-        return ("svc.exe", None) if pid == 5 else (None, None)
+        return ("svc.exe", None, "C:\\svc\\svc.exe") if pid == 5 else (None, None, None)
 
     addr = SimpleNamespace
     conns = [
@@ -142,9 +142,11 @@ def test_rows_from_connections_names_each_pid_once() -> None:
     ]
     rows = hostinfo.rows_from_connections(conns, describe)
     assert rows == (
-        ListeningSocket(IPv4Address("10.0.0.1"), 25, Proto.TCP, 5, "svc.exe", None),
-        ListeningSocket(IPv6Address("::"), 110, Proto.TCP, 5, "svc.exe", None),
-        ListeningSocket(IPv4Address("0.0.0.0"), 4069, Proto.UDP, None, None, None),
+        ListeningSocket(
+            IPv4Address("10.0.0.1"), 25, Proto.TCP, 5, "svc.exe", None, "C:\\svc\\svc.exe"
+        ),
+        ListeningSocket(IPv6Address("::"), 110, Proto.TCP, 5, "svc.exe", None, "C:\\svc\\svc.exe"),
+        ListeningSocket(IPv4Address("0.0.0.0"), 4069, Proto.UDP, None, None, None, None),
     )
     assert calls == [5]
 
@@ -152,13 +154,15 @@ def test_rows_from_connections_names_each_pid_once() -> None:
 def test_describe_a_vanished_process() -> None:
     with subprocess.Popen(["true"]) as gone:
         gone.wait(timeout=20)
-    assert hostinfo._describe(gone.pid) == (None, None)
+    assert hostinfo._describe(gone.pid) == (None, None, None)
 
 
 def test_describe_this_process() -> None:
-    name, cmdline = hostinfo._describe(os.getpid())
+    name, cmdline, exe = hostinfo._describe(os.getpid())
     assert name == psutil.Process().name()
     assert cmdline is not None
+    assert exe == psutil.Process().exe()
+    assert os.path.isabs(exe)
 
 
 def test_per_process_fallback_sees_this_process_listener() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -13,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from bindmgr.model import ProbeStatus, Proto
+from bindmgr.check import hostinfo
+from bindmgr.check.probe import run_check
+from bindmgr.model import ProbeResult, ProbeStatus, Proto
 from tests.support.probe import (
     absent_testnet,
     check_real,
@@ -176,23 +179,55 @@ SERVER = (
 )
 
 
-def test_a_real_process_named_mdaemon_exe_is_held_by_mdaemon(tmp_path: Path) -> None:
-    exe = tmp_path / "MDaemon.exe"
-    exe.symlink_to(os.path.realpath(sys.executable))
+def serve_as(exe: Path, host: str, mdaemon_dir: Path, **env: str) -> tuple[ProbeResult, int]:
+    """Run SERVER through `exe` on host:0 and bind-check its port; (result, the server's pid)."""
     with subprocess.Popen(
-        [str(exe), "-c", SERVER, "127.0.0.25"],
+        [str(exe), "-c", SERVER, host],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, **env},
     ) as proc:
         try:
             port = int(_first_line(proc))
-            (result,) = check_real([ip("127.0.0.25")], [tcp(port)])
+            (result,) = run_check(
+                [ip(host)],
+                [tcp(port)],
+                host_addresses=hostinfo.host_addresses(),
+                listener_table=hostinfo.listening_sockets,
+                mdaemon_dir=str(mdaemon_dir),
+            )
         finally:
             _stop(proc)
+    return result, proc.pid
+
+
+def test_a_renamed_interpreter_named_mdaemon_exe_is_in_use(tmp_path: Path) -> None:
+    """Named MDaemon.exe (the link's name) but running Python from outside the MDaemon folder."""
+    mdaemon = tmp_path / "MDaemon"
+    (mdaemon / "App").mkdir(parents=True)
+    exe = tmp_path / "MDaemon.exe"
+    exe.symlink_to(os.path.realpath(sys.executable))
+    result, pid = serve_as(exe, "127.0.0.25", mdaemon)
+    assert result.status is ProbeStatus.IN_USE
+    assert result.holder is not None
+    assert (result.holder.pid, result.holder.name) == (pid, "MDaemon.exe")
+    assert result.event is not None
+    assert result.hint is not None
+    assert f"runs {os.path.realpath(sys.executable)}, which is not one of MDaemon's" in result.hint
+    assert f"inside {mdaemon}" in result.hint
+
+
+def test_mdaemons_own_executable_is_held_by_mdaemon(tmp_path: Path) -> None:
+    """A copy of the interpreter saved as <MDaemon folder>/App/MDaemon.exe: MDaemon's own."""
+    mdaemon = tmp_path / "MDaemon"
+    (mdaemon / "App").mkdir(parents=True)
+    exe = mdaemon / "App" / "MDaemon.exe"
+    shutil.copy2(os.path.realpath(sys.executable), exe)
+    result, pid = serve_as(exe, "127.0.0.26", mdaemon, PYTHONHOME=sys.base_prefix)
     assert result.status is ProbeStatus.HELD_BY_MDAEMON
     assert result.holder is not None
-    assert (result.holder.pid, result.holder.name) == (proc.pid, "MDaemon.exe")
+    assert result.holder.pid == pid
     assert result.event is None
 
 

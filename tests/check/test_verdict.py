@@ -104,14 +104,98 @@ def test_specific_bind_next_to_a_wildcard_listener_is_in_use_wildcard() -> None:
     assert "[2001:db8::1]:110" in six.event
 
 
-@pytest.mark.parametrize("name", ["MDaemon.exe", "WORLDCLIENT.EXE", "webadmin.exe", "MDSpamD.exe"])
-def test_mdaemon_processes_are_held_by_mdaemon(name: str) -> None:
+MD_WIN = "C:\\MDaemon"  # the MDaemon folder: the App folder's parent
+
+
+def mdaemon_row(name: str | None, exe: str | None, addr: str = "10.0.0.1") -> ListeningSocket:
+    return ListeningSocket(ip(addr), 3000, Proto.TCP, 77, name, None, exe)
+
+
+@pytest.mark.parametrize(
+    ("name", "exe"),
+    [
+        ("MDaemon.exe", "C:\\MDaemon\\App\\MDaemon.exe"),
+        ("WORLDCLIENT.EXE", "c:\\mdaemon\\WorldClient\\WorldClient.exe"),  # Windows: any case
+        ("webadmin.exe", "C:\\MDaemon\\WebAdmin\\WebAdmin.exe"),
+        ("MDSpamD.exe", "C:\\MDaemon\\MDSpamD\\MDSpamD.exe"),
+    ],
+)
+def test_mdaemon_processes_are_held_by_mdaemon(name: str, exe: str) -> None:
     assert name.casefold() in MDAEMON_PROCESSES
-    table = ListenerIndex((row("0.0.0.0", 3000, 77, name),))
-    result = classify(ip("10.0.0.1"), tcp(3000), errno.EADDRINUSE, local=True, table=table)
+    table = ListenerIndex((mdaemon_row(name, exe, "0.0.0.0"),))
+    result = classify(
+        ip("10.0.0.1"),
+        tcp(3000),
+        errno.EADDRINUSE,
+        local=True,
+        table=table,
+        windows=True,
+        mdaemon_dir=MD_WIN,
+    )
     assert result.status is ProbeStatus.HELD_BY_MDAEMON
     assert result.event is None
     assert result.holder == Holder(77, name, None)
+
+
+@pytest.mark.parametrize(
+    ("exe", "why"),
+    [
+        (
+            "C:\\Users\\eve\\MDaemon.exe",
+            "runs C:\\Users\\eve\\MDaemon.exe, which is not one of MDaemon's own executables "
+            "inside C:\\MDaemon",
+        ),
+        ("C:\\MDaemon-old\\App\\MDaemon.exe", "inside C:\\MDaemon"),  # a prefix is no parent
+        ("C:\\MDaemon\\..\\Temp\\MDaemon.exe", "inside C:\\MDaemon"),
+        (
+            "C:\\MDaemon\\App\\python.exe",
+            "not one of MDaemon's own executables",
+        ),  # in the folder, but not MDaemon's
+        (None, "bindmgr cannot see its executable"),
+    ],
+)
+def test_only_mdaemons_own_executables_count(exe: str | None, why: str) -> None:
+    """A process merely named MDaemon.exe (a renamed interpreter) is in the way like any other."""
+    table = ListenerIndex((mdaemon_row("MDaemon.exe", exe),))
+    result = classify(
+        ip("10.0.0.1"),
+        tcp(3000),
+        errno.EADDRINUSE,
+        local=True,
+        table=table,
+        windows=True,
+        mdaemon_dir=MD_WIN,
+    )
+    assert result.status is ProbeStatus.IN_USE
+    assert result.event is not None
+    assert result.hint is not None
+    assert result.hint.startswith("stop MDaemon.exe (pid 77)")
+    assert why in result.hint
+
+
+def test_without_an_mdaemon_folder_nothing_is_mdaemon() -> None:
+    table = ListenerIndex((mdaemon_row("MDaemon.exe", "C:\\MDaemon\\App\\MDaemon.exe"),))
+    result = classify(ip("10.0.0.1"), tcp(3000), errno.EADDRINUSE, local=True, table=table)
+    assert result.status is ProbeStatus.IN_USE
+
+
+def test_posix_paths_are_compared_by_parts_and_case() -> None:
+    def status(exe: str) -> ProbeStatus:
+        table = ListenerIndex((mdaemon_row("MDaemon.exe", exe),))
+        return classify(
+            ip("10.0.0.1"),
+            tcp(3000),
+            errno.EADDRINUSE,
+            local=True,
+            table=table,
+            windows=False,
+            mdaemon_dir="/srv/MDaemon",
+        ).status
+
+    assert status("/srv/MDaemon/App/MDaemon.exe") is ProbeStatus.HELD_BY_MDAEMON
+    assert status("/srv/mdaemon/App/MDaemon.exe") is ProbeStatus.IN_USE  # POSIX: case counts
+    assert status("/srv/MDaemonX/App/MDaemon.exe") is ProbeStatus.IN_USE
+    assert status("App/MDaemon.exe") is ProbeStatus.IN_USE  # not absolute
 
 
 def test_hidden_holder_and_unnamed_holder() -> None:
@@ -178,6 +262,8 @@ TABLE_ROWS = st.lists(
         st.sampled_from(Proto),
         st.sampled_from([None, 4, 77]),
         st.sampled_from([None, "svc.exe", "MDaemon.exe"]),
+        st.none(),
+        st.sampled_from([None, "/md/App/MDaemon.exe", "/tmp/MDaemon.exe"]),
     ),
     max_size=4,
 )
@@ -193,9 +279,9 @@ def test_the_fast_path_gives_what_classify_gives(
     label included (a false `ok` from the fast path would be silent)."""
     pairs = (tcp(25), tcp(110), udp(4069))
     table = ListenerIndex(rows)
-    fast = Results(pairs, table).of(ip(address), outcomes, local)
+    fast = Results(pairs, table, mdaemon_dir="/md", windows=False).of(ip(address), outcomes, local)
     slow = [
-        classify(ip(address), lst, res, local=local, table=table)
+        classify(ip(address), lst, res, local=local, table=table, windows=False, mdaemon_dir="/md")
         for lst, res in zip(pairs, outcomes, strict=True)
     ]
     assert fast == slow

@@ -129,9 +129,7 @@ def _free_everywhere(port: int, ips: Sequence[str]) -> bool:
     """Can TCP (listen) and UDP bind `port` on every address in `ips` right now?"""
     for ip in ips:
         for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-            with socket.socket(socket.AF_INET, kind) as s:
-                if kind == socket.SOCK_STREAM:
-                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            with socket.socket(socket.AF_INET, kind) as s:  # no options, as the check binds
                 try:
                     s.bind((ip, port))
                 except OSError:
