@@ -124,9 +124,9 @@ def create_backup(
     copy gets the original's owner, group and mode. The manifest is written last, so a folder
     without one is an interrupted backup after which nothing was written (prune removes it).
     """
+    trust.check_folder(Path(backup_root))  # a root others may write: its backups are worthless
     created = now()
     folder = _new_folder(Path(backup_root), created)
-    trust.check_folder(Path(backup_root))  # a root others may write: its backups are worthless
     files: list[BackupFile] = []
     used = {MANIFEST}
     for name, data in originals.items():

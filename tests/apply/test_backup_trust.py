@@ -180,3 +180,13 @@ def test_scan_names_interrupted_and_damaged_folders(tmp_path: Path) -> None:
     assert found[1][1] == f"{root / '20000101T000000Z'}: no manifest (an interrupted backup)"
     assert found[2][1] is not None
     assert found[2][1].startswith(f"{root / '20000102T000000Z' / MANIFEST} cannot be read")
+
+
+def test_no_new_backup_goes_into_a_folder_others_may_write(tmp_path: Path) -> None:
+    app, folder = applied(tmp_path)
+    folder.parent.chmod(0o777)
+    before = sorted(p.name for p in folder.parent.iterdir())
+    with pytest.raises(InputError, match="has mode 0777"):
+        commit(app, {A: OLD_A}, expected={A: sha256_bytes(NEW_A)}, lock_timeout=0)
+    assert sorted(p.name for p in folder.parent.iterdir()) == before
+    assert (app / A).read_bytes() == NEW_A
