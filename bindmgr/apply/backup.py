@@ -234,7 +234,11 @@ def load_backup(folder: Path) -> Backup:
             meta=dict(meta),  # type: ignore[call-overload]
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{Path(folder) / MANIFEST} is damaged: {exc!r}") from exc
+        detail = str(exc) if type(exc) is ValueError else repr(exc)  # KeyError('name') reads
+        raise InputError(
+            f"{Path(folder) / MANIFEST} is damaged: {detail}",
+            hint="pick another backup folder, or read that manifest by hand",
+        ) from exc
 
 
 def list_backups(backup_root: Path, *, now: dt.datetime | None = None) -> list[Backup]:
