@@ -236,13 +236,8 @@ def main(
         env=os.environ if env is None else env,
     )
     words = sys.argv[1:] if argv is None else list(argv)
-    if not words:  # bare `bindmgr`: the usage, as `bindmgr --help` gives it
-        console.print(build_parser().format_help())
-        return int(ExitCode.OK)
     try:
-        args = build_parser().parse_args(words)
-        _check_counts(args)
-        return int(COMMANDS[args.command](args, console))
+        return _run(words, console)
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0) if isinstance(exc.code, int | None) else int(ExitCode.ERROR)
     except BindmgrError as exc:
@@ -265,6 +260,15 @@ def main(
             _LAST_RESORT_HINT.format("this is a bug in bindmgr, please report it with the command"),
         )
         return int(ExitCode.INTERNAL)
+
+
+def _run(words: list[str], console: Console) -> int:
+    if not words:  # bare `bindmgr`: the usage, as `bindmgr --help` gives it
+        console.print(build_parser().format_help())
+        return int(ExitCode.OK)
+    args = build_parser().parse_args(words)
+    _check_counts(args)
+    return int(COMMANDS[args.command](args, console))
 
 
 _LAST_RESORT_HINT = (

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bindmgr.cli import EPILOG, main
+from bindmgr.cli import main
 from bindmgr.errors import ExitCode
+from bindmgr.parser import epilog
 from tests.support.safety import env as child_env
 from tests.support.sample import copy_sample
 
@@ -69,7 +70,7 @@ def run_child(event: str, target: str, action: str, how: str, *argv: str) -> tup
 
 def test_internal_exit_status_is_documented() -> None:
     assert ExitCode.INTERNAL == 70
-    assert "\n  70 an unexpected failure" in EPILOG
+    assert "\n  70  an unexpected failure" in epilog()
     assert "| 70 |" in (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
 
 
