@@ -1,7 +1,8 @@
 """Markdown for pull-request comments: plans and check results, values in, one string out.
 
 Every cell built from data is escaped (no markup, HTML, mention or math can come from a value) and
-the result never exceeds `MARKDOWN_LIMIT` (GitHub's comment limit): long reports are summarised.
+the result never exceeds `MARKDOWN_LIMIT` (GitHub's comment limit) less `WRAPPER_ROOM`, kept for
+what a CI job adds around it: long reports are summarised, long tables folded in `<details>`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bindmgr.model import Action, Plan, ProbeResult, ProbeStatus, sort_results
+from bindmgr import __version__
+from bindmgr.model import Action, Plan, ProbeResult, ProbeStatus, sort_results, status_counts
 from bindmgr.report.wording import (
     already_binds,
     change_counts,
@@ -17,7 +19,7 @@ from bindmgr.report.wording import (
     clip,
     conflict_count,
     holder_text,
-    plan_counts,
+    plan_tally,
     plural,
     safe,
     service_text,
@@ -25,11 +27,19 @@ from bindmgr.report.wording import (
 )
 
 MARKDOWN_LIMIT = 65_536  # measured in UTF-8 bytes, which is never less than characters
+WRAPPER_ROOM = 1_024  # bytes of the limit left for a CI job's marker, metadata and links
+TOOL = f"bindmgr {__version__}"
+FOLD_ROWS = 10  # a table or list of more rows than this is folded in <details>
 CELL_LIMIT = 300  # characters of one value shown in a cell before "... (N more characters)"
 _ROW_CAPS = (200, 100, 50, 20, 10, 5, 1, 0)  # rows per table tried, in turn, when summarising
 _ESCAPED = frozenset("\\`*_[]<>|~&$@#!")  # markup, HTML, GitHub mentions/refs, math
 _LISTED = 10  # a plan without changes names at most this many bindings in its first line
 _PLAN_MORE = "see the JSON plan artifact"
+_SHORTENED = (
+    "> [!NOTE]",
+    "> Shortened to fit a pull-request comment: each table shows its first rows only. The full "
+    "plan is the JSON plan (`bindmgr plan --out`), kept as the job's artifact.",
+)
 _CHECK_MORE = "see `bindmgr check --format json`"
 
 
@@ -79,10 +89,16 @@ class _Section:
 
     def lines(self, cap: int | None) -> list[str]:
         shown = self.items if cap is None else self.items[:cap]
-        out = list(self.title)
-        if shown:
-            out += ["", *self.header, *shown] if self.gap else [*self.header, *shown]
         hidden = len(self.items) - len(shown)
+        out = list(self.title)
+        if not self.gap:  # inside a block quote: never folded
+            out += [*self.header, *shown] if shown else []
+        elif len(shown) > FOLD_ROWS:
+            count = f"{len(shown)} of {len(self.items)}" if hidden else str(len(shown))
+            summary = f"<details><summary>{count} {self.more}</summary>"
+            out += ["", summary, "", *self.header, *shown, "", "</details>"]
+        elif shown:
+            out += ["", *self.header, *shown]
         if hidden:
             out += ["", f"... and {hidden} more {self.more}; {self.see}."]
         return out
@@ -196,32 +212,59 @@ def _check_sections(results: Sequence[ProbeResult], title: str, see: str) -> lis
     return sections
 
 
+def _caution(plan: Plan, checks: Sequence[ProbeResult] | None) -> _Section | None:
+    """Everything that makes `apply` refuse the plan: its conflicts, then each IP's ports that
+    cannot bind (with the hint when all of that IP's rows share one)."""
+    bad = [r for r in sort_results(checks or ()) if r.status.is_conflict]
+    if not plan.conflicts and not bad:
+        return None
+    what = [plural(len(plan.conflicts), "conflict")] if plan.conflicts else []
+    if bad:
+        what.append(f"{plural(len(bad), 'port')} that cannot bind")
+    items = [f"> - **{cell(c.subject)}**: {cell(c.message)}" for c in plan.conflicts]
+    per_ip: dict[str, list[ProbeResult]] = {}
+    for r in bad:
+        per_ip.setdefault(str(r.ip), []).append(r)
+    for ip, rows in per_ip.items():
+        statuses = ", ".join(f"{n} {s.value}" for s, n in status_counts(rows).items() if n)
+        hints = {r.hint for r in rows}
+        hint = hints.pop() if len(hints) == 1 else None
+        step = cell(hint) if hint else "see the pairs that are not ok below"
+        items.append(
+            f"> - **{md_escape(ip)}**: {plural(len(rows), 'port')} cannot bind "
+            f"({md_escape(statuses)}); {step}"
+        )
+    return _Section(
+        title=(
+            "> [!CAUTION]",
+            f"> **{', '.join(what)}**: `bindmgr apply` refuses this plan until they are resolved.",
+        ),
+        items=tuple(items),
+        header=(">",),
+        more="conflicts",
+        gap=False,
+    )
+
+
 def _plan_sections(
-    plan: Plan, checks: Sequence[ProbeResult] | None, short: bool, digest: str | None
+    plan: Plan,
+    checks: Sequence[ProbeResult] | None,
+    short: bool,
+    digest: str | None,
+    tool: str,
 ) -> list[_Section]:
-    if plan.changes:
-        head = f"**bindmgr plan**: {md_escape(plan_counts(plan))}"
+    blocked = bool(plan.conflicts) or conflict_count(checks or ()) > 0
+    if plan.changes or blocked:
+        head = f"**bindmgr plan**: {md_escape(plan_tally(plan, checks))}"
     else:
         head = f"**bindmgr plan**: {md_escape(already_binds(plan, most=_LISTED))}"
-    sections = [_Section(title=(head,), items=())]
-    if digest is not None:
-        sections.append(_Section(title=(f"Plan digest: `{md_escape(digest)}`",), items=()))
-    if plan.conflicts:
-        sections.append(
-            _Section(
-                title=(
-                    "> [!CAUTION]",
-                    f"> **{len(plan.conflicts)} conflict{'s' * (len(plan.conflicts) != 1)}**: "
-                    "`bindmgr apply` refuses this plan until they are resolved.",
-                ),
-                items=tuple(
-                    f"> - **{cell(c.subject)}**: {cell(c.message)}" for c in plan.conflicts
-                ),
-                header=(">",),
-                more="conflicts",
-                gap=False,
-            )
-        )
+    made = f"Plan digest: `{md_escape(digest)}`, made by" if digest is not None else "Made by"
+    sections = [_Section(title=(head,), items=()), _Section((f"{made} {md_escape(tool)}",), ())]
+    if short:
+        sections.append(_Section(title=_SHORTENED, items=()))
+    caution = _caution(plan, checks)
+    if caution is not None:
+        sections.append(caution)
     if plan.changes:
         if short:
             sections.append(_per_file(plan))
@@ -269,10 +312,6 @@ def _plan_sections(
     if checks is not None:
         title = f"### Check: {md_escape(check_counts(checks))}"
         sections.extend(_check_sections(checks, title, _PLAN_MORE))
-        bad = conflict_count(checks)
-        if bad:
-            warning = f"MDaemon cannot bind {plural(bad, 'pair')}; free them before applying."
-            sections.append(_Section(title=(f"**{warning}**",), items=()))
     return sections
 
 
@@ -280,20 +319,23 @@ def render_plan_markdown(
     plan: Plan,
     *,
     checks: Sequence[ProbeResult] | None = None,
-    limit: int = MARKDOWN_LIMIT,
+    limit: int = MARKDOWN_LIMIT - WRAPPER_ROOM,
     digest: str | None = None,
+    tool: str = TOOL,
 ) -> str:
-    """Summary line first (the digest under it), conflicts next (prominent), then the tables;
-    at most `limit` bytes."""
+    """What changes and what blocks first (the digest and the bindmgr that made it under it),
+    everything `apply` refuses next (prominent), then the tables; at most `limit` bytes."""
     return _fit(
-        _plan_sections(plan, checks, short=False, digest=digest),
-        _plan_sections(plan, checks, short=True, digest=digest),
+        _plan_sections(plan, checks, short=False, digest=digest, tool=tool),
+        _plan_sections(plan, checks, short=True, digest=digest, tool=tool),
         limit,
         _PLAN_MORE,
     )
 
 
-def render_check_markdown(results: Sequence[ProbeResult], *, limit: int = MARKDOWN_LIMIT) -> str:
+def render_check_markdown(
+    results: Sequence[ProbeResult], *, limit: int = MARKDOWN_LIMIT - WRAPPER_ROOM
+) -> str:
     """Counts first, a per-IP table, then only the rows that are not `ok` in detail."""
     head = f"**bindmgr check**: {md_escape(check_counts(results))}"
     sections = [_Section(title=(head,), items=())]

@@ -17,6 +17,7 @@ from bindmgr.model import (
     ProbeResult,
     ProbeStatus,
     Slot,
+    sort_results,
     status_counts,
 )
 
@@ -84,6 +85,27 @@ def plan_counts(plan: Plan) -> str:
         f"{plural(len(plan.changes), 'change')} in {plural(files, 'file')}, "
         f"{plural(ips, 'IP')}, {plural(len(plan.conflicts), 'conflict')}"
     )
+
+
+def plan_tally(plan: Plan, checks: Sequence[ProbeResult] | None = None) -> str:
+    """What changes, then what blocks, like Terraform's plan line:
+    `2 to add, 3 to change, 0 to remove; 39 ports cannot bind on 203.0.113.11`.
+
+    A set of an absent key adds, of a present one changes; deletes remove. Conflicts and ports
+    that cannot bind are named only when there are some; over 3 IPs these are only counted.
+    """
+    add = sum(c.action is Action.SET and c.old is None for c in plan.changes)
+    remove = sum(c.action is not Action.SET for c in plan.changes)
+    parts = [f"{add} to add, {len(plan.changes) - add - remove} to change, {remove} to remove"]
+    if plan.conflicts:
+        parts.append(plural(len(plan.conflicts), "conflict"))
+    bad = [r for r in sort_results(checks or ()) if r.status.is_conflict]
+    if bad:
+        ips = list(dict.fromkeys(str(r.ip) for r in bad))
+        ips = ips if len(ips) <= 3 else [f"{len(ips)} IPs"]
+        where = ", ".join(ips[:-1]) + " and " + ips[-1] if len(ips) > 1 else ips[0]
+        parts.append(f"{plural(len(bad), 'port')} cannot bind on " + where)
+    return "; ".join(parts)
 
 
 def slot_text(slot: Slot) -> str:

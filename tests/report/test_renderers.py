@@ -83,7 +83,7 @@ def plan_json(plan: Plan, checks: Sequence[ProbeResult] | None = None) -> str:
 def test_plan_goldens(name: str) -> None:
     plan = PLANS[name]()
     assert_golden(f"plan-{name}.txt", render_plan_text(plan, color=False, saved_as="plan.json"))
-    assert_golden(f"plan-{name}.md", render_plan_markdown(plan))
+    assert_golden(f"plan-{name}.md", render_plan_markdown(plan, tool="bindmgr VERSION"))
     assert_golden(f"plan-{name}.json", plan_json(plan))
 
 
@@ -91,7 +91,8 @@ def test_plan_with_checks_goldens() -> None:
     plan, checks = samples.provisioning(), samples.every_status()
     assert_golden("plan-checked.txt", render_plan_text(plan, checks=checks, color=False))
     assert_golden("plan-checked.color.txt", render_plan_text(plan, checks=checks, color=True))
-    assert_golden("plan-checked.md", render_plan_markdown(plan, checks=checks))
+    md = render_plan_markdown(plan, checks=checks, tool="bindmgr VERSION")
+    assert_golden("plan-checked.md", md)
     assert_golden("plan-checked.json", plan_json(plan, checks))
 
 
@@ -373,7 +374,8 @@ def test_markdown_of_5000_changes_is_summarised_under_the_limit() -> None:
     assert len(plan.changes) == 5000
     md = render_plan_markdown(plan)
     assert len(md.encode("utf-8")) <= MARKDOWN_LIMIT
-    assert md.startswith("**bindmgr plan**: 5000 changes in 2 files, 1250 IPs, 0 conflicts\n")
+    assert md.startswith("**bindmgr plan**: 5000 to add, 0 to change, 0 to remove\n")
+    assert "> Shortened to fit a pull-request comment" in md
     per_file = table_rows(md, "| File | Set | Delete key | Delete section | Total |")
     assert per_file == [
         ["Domains.dat", "3750", "0", "0", "3750"],
@@ -400,7 +402,7 @@ def test_markdown_cut_as_a_last_resort() -> None:
     """A limit too small even for the summary still yields bounded text that says so."""
     md = render_plan_markdown(samples.provisioning(), limit=300)
     assert len(md.encode("utf-8")) <= 300
-    assert md.startswith("**bindmgr plan**: 8 changes in 2 files, 3 IPs, 0 conflicts\n")
+    assert md.startswith("**bindmgr plan**: 6 to add, 2 to change, 0 to remove\n")
     assert md.endswith("\n\n... cut at 300 characters; see the JSON plan artifact.\n")
 
 
