@@ -108,8 +108,8 @@ no-changes)
 esac
 merged_bindings=$(sha256sum "$bindings" | cut -d' ' -f1)
 if [ "$merged_bindings" != "$planned_bindings" ]; then
-    report not-reviewed "not applied: \`$bindings\` as merged is not the one planned (the last
-plan did not see its last change); re-run the plan job, review its comment, then re-run this one."
+    report not-reviewed "not applied: \`$bindings\` as merged is not the one planned (the plan
+of its last change had not run); once that plan's comment is there and reviewed, re-run this job."
     exit 1
 fi
 
