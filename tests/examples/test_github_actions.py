@@ -382,7 +382,8 @@ def test_the_merge_applies_the_reviewed_plan_and_verifies(
     )
     assert len(body.encode("utf-8")) <= MARKDOWN_LIMIT
     again = plan(github, site, ws, 103)
-    assert again.outputs["result"] == "no-changes"
+    shown = (ws / "bindmgr-out" / "plan.md").read_text(encoding="utf-8")
+    assert again.outputs["result"] == "no-changes", shown
 
 
 def test_a_plan_file_that_is_not_the_reviewed_one_is_refused(
