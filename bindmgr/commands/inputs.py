@@ -27,7 +27,7 @@ from bindmgr.model import (
     sha256_bytes,
 )
 from bindmgr.plan.desired import parse_desired
-from bindmgr.read.appdir import App, load_app, read_layout, read_text, resolve_app_dir
+from bindmgr.read.appdir import PLAN_CAP, App, load_app, read_layout, read_text, resolve_app_dir
 from bindmgr.read.config import read_config
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def read_saved_plan(path: Path) -> SavedPlan:
     from bindmgr.formats.plan import loads_plan  # noqa: PLC0415 (lazy, see the imports)
 
     hint = "pass the file written by 'bindmgr plan --out'"
-    return loads_plan(read_text(path, "the plan", hint=hint), str(path))
+    return loads_plan(read_text(path, "the plan", hint=hint, cap=PLAN_CAP), str(path))
 
 
 def open_app(where: Where, console: Console, saved: SavedPlan | None = None) -> App:

@@ -22,6 +22,29 @@ from bindmgr.read.layout import Layout, default_layout_path, parse_layout
 
 WINDOWS_DEFAULT = r"C:\MDaemon\App"
 ENV_VAR = "MDAEMON_APP"
+MIB = 1024 * 1024
+# The most bindmgr reads of one file (docs/reliability.md, "Size caps"): MDaemon's INI files
+# are a few MB with thousands of domains; bindmgr's own layout and bindings files are a few KB;
+# a saved plan grows with the IPs and the check results it holds.
+MDAEMON_FILE_CAP = 64 * MIB
+OWN_FILE_CAP = 4 * MIB
+PLAN_CAP = 64 * MIB
+_CHUNK = MIB
+# O_NONBLOCK: opening a FIFO must not wait for a writer (the type is checked before reading);
+# O_NOCTTY: a terminal is never made the controlling one. Neither exists on Windows.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def resolve_app_dir(arg: str | None, env: Mapping[str, str], platform: str = sys.platform) -> Path:
@@ -57,13 +80,120 @@ class App:
         return {name: self.data.get(name, b"") for name in self.layout.file_paths()}
 
 
+def _kind(mode: int) -> str | None:
+    """What a file that is not a regular file is, for messages; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "not a regular file")
+
+
+def _size(n: int) -> str:
+    return f"{n / MIB:.1f} MiB" if n >= MIB else f"{n} bytes"
+
+
+def read_capped(
+    path: Path,
+    *,
+    cap: int,
+    label: str | None = None,
+    error: type[BindmgrError] = InputError,
+    hint: str = "check the path and its permissions (run as the account MDaemon runs as)",
+) -> bytes:
+    """The bytes of regular file `path` (symlinks followed), at most `cap` of them; `label`
+    names it in messages (default: the path).
+
+    Anything else is refused before a byte is read: a folder, a FIFO, a device or a socket (a
+    FIFO or /dev/zero would never end), a file over `cap`, or one that grows past it while it is
+    read. FileNotFoundError propagates (the caller knows whether the file may be absent).
+    """
+    label = str(path) if label is None else label
+    refused = f"name a regular file of at most {_size(cap)} (docs/security.md)"
+    try:
+        kind = _kind(os.stat(path).st_mode)  # before opening: opening a device can act
+        if kind is not None:
+            raise error(f"cannot read {label}: it is {kind}, not a regular file", hint=refused)
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise error(f"cannot read {label}: {exc.strerror or exc}", hint=hint) from exc
+    try:
+        info = os.fstat(fd)
+        kind = _kind(info.st_mode)  # the name may have been swapped since the stat
+        if kind is not None:
+            raise error(f"cannot read {label}: it is {kind}, not a regular file", hint=refused)
+        if info.st_size > cap:
+            raise error(
+                f"cannot read {label}: it is {_size(info.st_size)}, more than the "
+                f"{_size(cap)} bindmgr reads of it",
+                hint=refused,
+            )
+        chunks: list[bytes] = []
+        total = 0
+        while total <= cap:  # bounded: every pass reads at least one byte or stops
+            chunk = os.read(fd, min(_CHUNK, cap + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise error(f"cannot read {label}: {exc.strerror or exc}", hint=hint) from exc
+    finally:
+        os.close(fd)
+    if total > cap:
+        raise error(
+            f"cannot read {label}: it grew past the {_size(cap)} bindmgr reads of it "
+            "while it was read",
+            hint=refused,
+        )
+    return b"".join(chunks)
+
+
+def _confined(app_dir: Path, layout: Layout) -> dict[str, Path]:
+    """Each file the layout names, links followed; refused when it resolves outside the MDaemon
+    folder (the App folder's parent, itself resolved) or is the same file as another name."""
+    root = app_dir.resolve().parent
+    found: dict[str, Path] = {}
+    seen: dict[tuple[int, int], str] = {}
+    for name in layout.file_paths():
+        try:
+            real = (app_dir / name).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise InputError(
+                f"{layout.named_at(name)}: cannot follow {app_dir / name}: {exc}",
+                hint="fix the symbolic link, or name the file itself in the layout",
+            ) from exc
+        if not real.is_relative_to(root):
+            raise InputError(
+                f"{layout.named_at(name)}: {app_dir / name} resolves to {real}, outside the "
+                f"MDaemon folder {root}",
+                hint="bindmgr reads and writes only files inside the MDaemon folder: copy the "
+                "file there or fix the link, then name it in the layout",
+            )
+        try:
+            info = os.stat(real)
+        except OSError:
+            info = None  # absent (or unreadable: reading it says why)
+        if info is not None and info.st_ino:
+            other = seen.setdefault((info.st_dev, info.st_ino), name)
+            if other != name:
+                raise InputError(
+                    f"{layout.named_at(name)} and {layout.named_at(other)} name the same file "
+                    f"({real})",
+                    hint="name each file once in the layout's [files] section and use that id",
+                )
+        found[name] = real
+    return found
+
+
 def load_app(app_dir: Path, layout: Layout) -> App:
     data: dict[str, bytes] = {}
     missing: list[str] = []
-    for name in layout.file_paths():
+    for name, real in _confined(app_dir, layout).items():
         path = app_dir / name
         try:
-            data[name] = path.read_bytes()
+            label = f"{path} ({layout.named_at(name)})"
+            data[name] = read_capped(real, cap=MDAEMON_FILE_CAP, label=label)
         except FileNotFoundError:
             if name in layout.required_files():
                 raise InputError(
@@ -72,11 +202,6 @@ def load_app(app_dir: Path, layout: Layout) -> App:
                     f"section ({layout.source})",
                 ) from None
             missing.append(name)
-        except OSError as exc:
-            raise InputError(
-                f"cannot read {path}: {exc.strerror}",
-                hint="check the path and its permissions (run as the account MDaemon runs as)",
-            ) from exc
     files = {name: IniFile.from_bytes(raw, name) for name, raw in data.items()}
     inputs = [InputFile.of(name, raw) for name, raw in data.items()]
     view = read_config(files, layout, inputs)
@@ -169,13 +294,24 @@ def read_candidates(
     return Candidates(data, tuple(skipped))
 
 
-def read_text(path: Path, what: str, *, hint: str, error: type[BindmgrError] = InputError) -> str:
-    """A UTF-8 file of bindmgr's own, or an error naming it, why, and what to pass instead."""
+def read_text(
+    path: Path,
+    what: str,
+    *,
+    hint: str,
+    error: type[BindmgrError] = InputError,
+    cap: int = OWN_FILE_CAP,
+) -> str:
+    """A UTF-8 file of bindmgr's own (a leading BOM dropped), at most `cap` bytes, or an error
+    naming it, why, and what to pass instead."""
+    label = f"{what} {path}"
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else "not UTF-8 text"
-        raise error(f"cannot read {what} {path}: {reason}", hint=hint) from exc
+        data = read_capped(path, cap=cap, label=label, error=error, hint=hint)
+        return data.decode("utf-8-sig")
+    except FileNotFoundError as exc:
+        raise error(f"cannot read {label}: {exc.strerror}", hint=hint) from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"cannot read {label}: not UTF-8 text", hint=hint) from exc
 
 
 def read_layout(path: Path | None = None) -> Layout:

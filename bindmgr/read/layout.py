@@ -70,10 +70,54 @@ def _file_id(value: object, optional: str = "False") -> str:
     return text
 
 
+_APP = "\x00app"  # the App folder in `confined_parts`: its real name is not known here
+# Names Windows opens as devices in any folder, with any extension (NUL.ini is the null device).
+_DEVICES = re.compile(
+    r"(?:CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3])"
+    r"(?:\..*)?\Z",
+    re.IGNORECASE,
+)
+
+
+def confined_parts(text: str) -> tuple[str, ...]:
+    """The parts of path `text` (relative to the App folder) below the MDaemon folder, casefolded,
+    the App folder itself as a placeholder; two paths with equal parts name one file.
+
+    Raises ValidateError for a path that is absolute, names a drive, a stream or a device, or
+    leaves the MDaemon folder (the App folder's parent) at any step; `/` and `\\` both separate.
+    """
+    if text[:1] in "/\\" or ":" in text:
+        raise ValidateError(
+            f"{text!r} is an absolute path, or names a drive or a stream; paths here are "
+            "relative to the App folder"
+        )
+    parts = [_APP]
+    for part in re.split(r"[/\\]", text):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise ValidateError(f"{text!r} leaves the MDaemon folder (the App folder's parent)")
+            parts.pop()
+            continue
+        if part[-1] in ". ":
+            raise ValidateError(
+                f"{text!r}: {part!r} ends in a dot or a space, which Windows drops, so it names "
+                "another file there"
+            )
+        if _DEVICES.match(part):
+            raise ValidateError(f"{text!r}: {part!r} is a device name on Windows, not a file")
+        parts.append(part.casefold())
+    if parts in ([], [_APP]):
+        raise ValidateError(f"{text!r} names a folder (the App folder or its parent), not a file")
+    return tuple(parts)
+
+
 def _relpath(value: object) -> str:
     text = str(value)
-    if not text or any(c in text for c in '\x00\r\n*?"<>|'):
+    if not text or any(c in text for c in '\x00\r\n*?"<>|') or any(ord(c) < 0x20 for c in text):
         raise VdtValueError(text)
+    confined_parts(text)
     return text
 
 
@@ -82,7 +126,8 @@ _VALIDATOR = Validator({"ini_name": _ini_name, "file_id": _file_id, "relpath": _
 _HINTS = {
     "ini_name": "a section or key name without [ ] = or a leading ;",
     "file_id": "the name of an entry in [files]",
-    "relpath": "a path relative to the App folder",
+    "relpath": "a path relative to the App folder that stays inside the MDaemon folder, "
+    "such as Domains.dat or ../WorldClient/WorldClient.ini",
 }
 
 
@@ -107,6 +152,11 @@ class Layout:
     default_name_key: str
     domain_keys: DomainKeys  # section is None: one section per domain
     listeners: tuple[ListenerSpec, ...]
+    file_lines: tuple[tuple[str, str], ...] = ()  # (path, "layout.ini:12 [files] domains")
+
+    def named_at(self, path: str) -> str:
+        """Where the layout names `path`: its source, line, section and id."""
+        return next((where for p, where in self.file_lines if p == path), self.source)
 
     def file_paths(self) -> tuple[str, ...]:
         """Every file the layout names, each once, in layout order."""
@@ -202,6 +252,18 @@ def _where(source: str, lines: Sequence[str], sections: Sequence[str], key: str 
 
 def _build(conf: ConfigObj, source: str, lines: Sequence[str]) -> Layout:
     files: dict[str, str] = dict(conf["files"])
+    named = {file_id: _where(source, lines, ["files"], file_id) for file_id in files}
+    first: dict[tuple[str, ...], str] = {}
+    for file_id, path in files.items():
+        other = first.setdefault(confined_parts(path), file_id)
+        if other != file_id:
+            raise LayoutError(
+                f"{named[file_id]} and {named[other]} name the same file "
+                f"({path!r} and {files[other]!r}; names are compared as Windows does: without "
+                "regard to case, '.' and '..' followed)",
+                hint=f"name each file once in [files] and use the id {other} wherever {file_id} "
+                "is used",
+            )
 
     def path_of(file_id: str, sections: Sequence[str]) -> str:
         if file_id not in files:
@@ -257,4 +319,5 @@ def _build(conf: ConfigObj, source: str, lines: Sequence[str]) -> Layout:
         default_name_key=dd["name"],
         domain_keys=domain_keys,
         listeners=tuple(listeners),
+        file_lines=tuple((path, named[file_id]) for file_id, path in files.items()),
     )
