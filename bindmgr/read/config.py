@@ -84,6 +84,7 @@ def read_config(
     presence: list[KeyPresence] = []
     main = files.get(dk.file)
     section = dk.section or ""
+    _check_shape(main, dk.file, section, layout)
     default_checks = {
         "Default Domain name": (layout.default_name_key, "string"),
         "Default Domain FQDN": (dk.fqdn, "string"),
@@ -147,6 +148,34 @@ def read_config(
         problems=tuple(p for ini in files.values() for p in ini.problems),
     )
     return ConfigView(config, tuple(presence))
+
+
+def _check_shape(main: IniFile | None, file: str, section: str, layout: Layout) -> None:
+    """Refuse a file that does not look like MDaemon's: the layout's Default Domain section and
+    its name key (with a name in it) are what every MDaemon.ini holds. Without them the file is
+    damaged, empty or another file, and a plan would append a new section to it."""
+    hint = (
+        f"check --app-dir and the layout's [default_domain] section ({layout.source}); "
+        "bindmgr reads and writes no file it does not recognise"
+    )
+    name_key = layout.default_name_key
+    if main is None or not main.has_section(section):
+        first = f"; the first problem in it: {main.problems[0]}" if main and main.problems else ""
+        raise InputError(
+            f"{file} has no [{section}] section, so it does not look like MDaemon's {file} "
+            f"(the layout reads the Default Domain there){first}",
+            hint=hint,
+        )
+    value = main.get(section, name_key)
+    if value is None:
+        raise InputError(
+            f"{file} [{section}] has no {name_key} key: MDaemon keeps the Default Domain's "
+            "name there, so this does not look like MDaemon's file",
+            hint=hint,
+        )
+    if not value.strip():
+        where = Location(file, section, name_key, main.line_of(section, name_key))
+        raise InputError(f"{where} is empty: MDaemon always names its Default Domain", hint=hint)
 
 
 def _want_domains(
