@@ -22,6 +22,7 @@ from bindmgr.model import (
     InputFile,
     Listener,
     Location,
+    Problem,
 )
 from bindmgr.read.layout import Layout
 
@@ -46,12 +47,55 @@ def _ipv6(value: object) -> ipaddress.IPv6Address | None:
         raise VdtValueError(text) from None
 
 
-_VALIDATOR = Validator({"ipv4": _ipv4, "ipv6": _ipv6})
+def profile_int(text: str) -> int | None:
+    """The number GetPrivateProfileInt returns for a value as GetPrivateProfileString returns
+    it; None when Windows versions disagree.
+
+    Windows skips leading blanks and control characters, takes one optional sign and then ASCII
+    digits up to the first other character: `2_5` is 2, `25abc` is 25, `abc` is 0, `+25` is 25.
+    A `0x` prefix is hexadecimal for some versions of the profile API and 0 for others: None.
+    Overflow is not wrapped (callers refuse numbers out of their range).
+    """
+    i, end = 0, len(text)
+    while i < end and text[i] <= " ":
+        i += 1
+    sign = 1
+    if i < end and text[i] in "+-":
+        sign = -1 if text[i] == "-" else 1
+        i += 1
+    if text[i : i + 2] in ("0x", "0X"):
+        return None
+    start = i
+    while i < end and "0" <= text[i] <= "9":
+        i += 1
+    return sign * int(text[start:i]) if i > start else 0
+
+
+def _is_plain(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _port(value: object, low: str = "1", high: str = "65535") -> int:
+    text = str(value)
+    number = profile_int(text)
+    if number is None:
+        raise ValidateError(
+            f'the value "{text}" is hexadecimal, which some versions of the Windows profile '
+            "API read and others read as 0, so what MDaemon listens on is unknown"
+        )
+    if not int(low) <= number <= int(high):
+        raise ValidateError(
+            f'the value "{text}" reads as {number}, which is not a port from {low} to {high}'
+        )
+    return number
+
+
+_VALIDATOR = Validator({"ipv4": _ipv4, "ipv6": _ipv6, "port": _port})
 _EXPECTED = {
     "ipv4": "a dotted IPv4 address such as 203.0.113.10, or nothing",
     "ipv6": "an IPv6 address such as 2001:db8::10, or nothing",
     "boolean": "Yes or No",
-    "integer": "a port number from 1 to 65535",
+    "port": "a port number from 1 to 65535 in plain digits",
 }
 
 
@@ -104,7 +148,7 @@ def read_config(
 
     for spec in layout.listeners:
         if spec.file is not None and spec.section is not None and spec.key is not None:
-            typed.want(spec.file, spec.section, spec.key, "integer(1, 65535)")
+            typed.want(spec.file, spec.section, spec.key, "port(1, 65535)")
             ini = files.get(spec.file)
             line = ini.line_of(spec.section, spec.key) if ini is not None else None
             found = ini is not None and ini.get(spec.section, spec.key) not in (None, "")
@@ -129,6 +173,7 @@ def read_config(
         for n, e in domain_entries.items()
     )
     listeners = []
+    numbers: list[Problem] = []
     for spec in layout.listeners:
         port, source = spec.port, None
         if spec.file is not None and spec.section is not None and spec.key is not None:
@@ -137,6 +182,9 @@ def read_config(
                 ini = files[spec.file]
                 line = ini.line_of(spec.section, spec.key)
                 port, source = read, Location(spec.file, spec.section, spec.key, line)
+                raw = ini.get(spec.section, spec.key) or ""
+                if not _is_plain(raw):
+                    numbers.append(_number_problem(source, raw, read))
         listeners.append(Listener(spec.service, spec.label, port, spec.proto, source))
     config = Config(
         default=default,
@@ -145,9 +193,19 @@ def read_config(
         default_keys=dk,
         domain_keys=layout.domain_keys,
         inputs=tuple(inputs),
-        problems=tuple(p for ini in files.values() for p in ini.problems),
+        problems=(*(p for ini in files.values() for p in ini.problems), *numbers),
     )
     return ConfigView(config, tuple(presence))
+
+
+def _number_problem(where: Location, raw: str, number: int) -> Problem:
+    return Problem(
+        where.file,
+        where.line,
+        f"[{where.section}] {where.key}={raw!r} is not a plain number: MDaemon reads it as "
+        f"{number} (the profile API reads a leading decimal number and ignores the rest); "
+        f"write {number} to say so",
+    )
 
 
 def _check_shape(main: IniFile | None, file: str, section: str, layout: Layout) -> None:
@@ -299,7 +357,7 @@ class _TypedView:
         errors: list[tuple[str, str, str, ValidateError]] = []
         converted: dict[tuple[str, str], object] = {}  # results are immutable: safe to share
         for (file, section, key), (check, raw) in self.wanted.items():
-            if raw is None or (raw == "" and check.startswith("integer")):
+            if raw is None or (raw == "" and check.startswith("port")):
                 continue  # absent (or a blank port): the layout's default applies
             try:
                 value = converted[(check, raw)]

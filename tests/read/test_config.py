@@ -77,7 +77,7 @@ def test_presence_reports_found_and_missing_keys(app: Path) -> None:
         ("MDaemon.ini", "Domain", "DomainIP", "1.2.3", "MDaemon.ini [Domain] DomainIP (line 12)"),
         ("MDaemon.ini", "Domain", "DomainIP", "010.0.0.1", "expected a dotted IPv4 address"),
         ("MDaemon.ini", "Port", "SMTPPort", "99999", "[Port] SMTPPort (line 19): the value"),
-        ("MDaemon.ini", "Port", "SMTPPort", "2x5", "expected a port number from 1 to 65535"),
+        ("MDaemon.ini", "Port", "SMTPPort", "x25", "expected a port number from 1 to 65535"),
         ("MDaemon.ini", "Domain", "RestrictToDomainIP", "Maybe", "expected Yes or No"),
         ("Domains.dat", "mail-2.example.com", "IP6", "zz::1::", "expected an IPv6 address"),
         ("Domains.dat", "partner.example.net", "IP", "203.0.113.300", "[partner.example.net] IP"),
