@@ -35,6 +35,7 @@ PURE_MODULES = frozenset(
         "read.clues",
         "read.detect",
         "read.layout_text",
+        "read.ownini",
         "check.verdict",
         "check.hints",
         "check.events",

@@ -86,6 +86,12 @@ def open_app(where: Where, console: Console, saved: SavedPlan | None = None) -> 
 
 def desired_from(args: DesiredArgs, *, required: bool = True) -> Desired | None:
     """The desired state from --bindings or --domain/--ip (None when neither and not required)."""
+    if args.pattern is not None and not args.pattern:
+        raise UsageError(
+            "--pattern is empty",
+            hint=f"give a pattern with {{n}}, e.g. --pattern {DEFAULT_PATTERN}, or leave "
+            "--pattern out for that default",
+        )
     inline = args.domain is not None or bool(args.ips)
     if args.bindings is not None and inline:
         raise UsageError(
@@ -95,7 +101,9 @@ def desired_from(args: DesiredArgs, *, required: bool = True) -> Desired | None:
         desired = read_bindings(args.bindings)
         if args.pattern is not None or args.prune:
             desired = replace(
-                desired, pattern=args.pattern or desired.pattern, prune=args.prune or desired.prune
+                desired,
+                pattern=desired.pattern if args.pattern is None else args.pattern,
+                prune=args.prune or desired.prune,
             )
         return desired
     if not inline:
@@ -109,9 +117,8 @@ def desired_from(args: DesiredArgs, *, required: bool = True) -> Desired | None:
         raise UsageError(
             "--domain and --ip go together", hint="e.g. --domain example.com --ip 203.0.113.10"
         )
-    return parse_desired(
-        args.domain, args.ips, pattern=args.pattern or DEFAULT_PATTERN, prune=args.prune
-    )
+    pattern = DEFAULT_PATTERN if args.pattern is None else args.pattern
+    return parse_desired(args.domain, args.ips, pattern=pattern, prune=args.prune)
 
 
 def layout_sha256(app: App) -> str:

@@ -19,6 +19,7 @@ from validate import ValidateError, Validator, VdtValueError
 from bindmgr.errors import InputError, PlanError
 from bindmgr.model import DEFAULT_PATTERN, Desired, IPAddress, Slot
 from bindmgr.plan.names import NamePattern, check_dns_name, compile_pattern
+from bindmgr.read.ownini import listed, tame_lines
 
 SLOT_SYNTAX = "IP or IPv4+IPv6, e.g. 10.0.0.2 or 10.0.0.2+2001:db8::2"
 _THIS_NETWORK = IPv4Network("0.0.0.0/8")
@@ -27,6 +28,12 @@ _THIS_NETWORK = IPv4Network("0.0.0.0/8")
 def check_address(ip: IPAddress, what: str) -> None:
     """Raise PlanError for an address MDaemon cannot usefully bind (loopback is allowed)."""
     bad = f"{what}: {ip} cannot be bound"
+    if isinstance(ip, IPv6Address) and ip.scope_id is not None:
+        raise PlanError(
+            f"{bad}: it carries a zone (%{ip.scope_id}) that MDaemon's domain settings cannot hold",
+            hint="give the address without its %zone: a global, unique-local or loopback "
+            "IPv6 address",
+        )
     if ip.is_loopback:
         return
     if ip.is_unspecified:
@@ -55,11 +62,6 @@ def check_address(ip: IPAddress, what: str) -> None:
         raise PlanError(
             f"{bad}: it is an IPv4-mapped IPv6 address", hint=f"write it as {ip.ipv4_mapped}"
         )
-    if ip.scope_id is not None:
-        raise PlanError(
-            f"{bad}: it carries a zone (%{ip.scope_id}) that MDaemon's domain settings cannot hold",
-            hint="give a global or unique-local IPv6 address",
-        )
     if ip.is_link_local:
         raise PlanError(
             f"{bad}: link-local IPv6 addresses need a zone to be bound",
@@ -77,6 +79,13 @@ def parse_slot(text: str) -> Slot:
     v4: IPv4Address | None = None
     v6: IPv6Address | None = None
     for part in parts:
+        if "%" in part:
+            raise PlanError(
+                f"slot {text!r}: {part!r} carries a zone (%{part.partition('%')[2]}) that "
+                "MDaemon's domain settings cannot hold",
+                hint="give the address without its %zone: a global, unique-local or loopback "
+                "IPv6 address",
+            )
         try:
             ip = ipaddress.ip_address(part)
         except ValueError:
@@ -186,9 +195,10 @@ def _line_of(lines: list[str], key: str) -> int | None:
 
 
 def parse_bindings(text: str, source: str) -> Desired:
-    lines = text.splitlines()
-    spec = ConfigObj(BINDINGS_SPEC.splitlines(), _inspec=True, list_values=False)
+    """The desired state of a bindings file's text (a leading UTF-8 BOM is ignored)."""
     hint = f"fix {source} (docs/cli.md shows an example) and rerun"
+    lines = tame_lines(text, source, what="the bindings file", depth=0, hint=hint)
+    spec = ConfigObj(BINDINGS_SPEC.splitlines(), _inspec=True, list_values=False)
     try:
         conf = ConfigObj(lines, configspec=spec, interpolation=False)
     except ConfigObjError as exc:
@@ -207,7 +217,7 @@ def parse_bindings(text: str, source: str) -> Desired:
                 problems.append(f"{where}: {key}: {str(error).rstrip('.')}")
     problems += [f"{source}: unknown key {name!r}" for _, name in get_extra_values(conf)]
     if problems:
-        raise InputError("the bindings file is invalid:\n  " + "\n  ".join(problems), hint=hint)
+        raise InputError("the bindings file is invalid:\n  " + listed(problems), hint=hint)
     try:
         return parse_desired(
             conf["domain"], conf["ips"], pattern=conf["pattern"], prune=conf["prune"]

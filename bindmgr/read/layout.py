@@ -16,6 +16,7 @@ from validate import ValidateError, Validator, VdtValueError
 
 from bindmgr.errors import LayoutError
 from bindmgr.model import DomainKeys, Proto
+from bindmgr.read.ownini import listed, tame_lines
 
 LAYOUT_SPEC = """
 version = integer(min=1, max=1, default=1)
@@ -182,16 +183,17 @@ def default_layout_path() -> Path:
 
 
 def parse_layout(text: str, source: str) -> Layout:
-    """Parse and validate layout text; every error names the source, the line and the key."""
-    lines = text.splitlines()
+    """Parse and validate layout text; every error names the source, the line and the key.
+    A leading UTF-8 BOM is ignored; each line is checked first (`ownini.tame_lines`)."""
+    hint = "fix that line; docs/layout.md shows the format"
+    lines = tame_lines(text, source, what="the layout", depth=2, hint=hint, error=LayoutError)
     spec = ConfigObj(LAYOUT_SPEC.splitlines(), _inspec=True, list_values=False)
     try:
         conf = ConfigObj(lines, configspec=spec, interpolation=False, file_error=False)
     except ConfigObjError as exc:
         line = getattr(exc, "line_number", None)
         raise LayoutError(
-            f"{source}:{line}: the layout is not valid ConfigObj INI ({exc})",
-            hint="fix that line; docs/layout.md shows the format",
+            f"{source}:{line}: the layout is not valid ConfigObj INI ({exc})", hint=hint
         ) from exc
     result = conf.validate(_VALIDATOR, preserve_errors=True)
     problems: list[str] = []
@@ -208,7 +210,7 @@ def parse_layout(text: str, source: str) -> Layout:
         problems.append(f"{_where(source, lines, list(sections), name)}: unknown key or section")
     if problems:
         raise LayoutError(
-            "the layout is invalid:\n  " + "\n  ".join(problems),
+            "the layout is invalid:\n  " + listed(problems),
             hint="fix the layout (docs/layout.md lists every key) and rerun",
         )
     return _build(conf, source, lines)

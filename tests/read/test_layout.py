@@ -75,7 +75,7 @@ def test_optional_keys_may_be_empty() -> None:
         (("ip = DomainIP", "ip = Domain=IP"), "[default_domain] ip"),
         (("    key = MingerPort\n", ""), "[[minger]]: file, section and key go together"),
         (("version = 1", "version = 2"), "version"),
-        (("[files]", "[files]\n[files]"), "not valid ConfigObj INI"),
+        (("\n[files]\n", "\n[files]\n[files]\n"), "not valid ConfigObj INI"),
     ],
 )
 def test_bad_layouts_name_file_line_and_key(edit: tuple[str, str], expected: str) -> None:
