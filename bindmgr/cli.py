@@ -57,6 +57,7 @@ def _desired_args(args: argparse.Namespace) -> DesiredArgs:
         bindings=args.bindings,
         pattern=args.pattern,
         prune=args.prune,
+        new_domain=args.new_domain,
     )
 
 

@@ -84,6 +84,9 @@ def _desired(p: argparse.ArgumentParser, *, plan_file: bool) -> None:
     group.add_argument(
         "--prune", action="store_true", help="delete dropped mail-N domains bindmgr fully owns"
     )
+    group.add_argument(
+        "--new-domain", action="store_true", help="the base domain is new to MDaemon: create it"
+    )
 
 
 def _format(

@@ -18,6 +18,7 @@ from bindmgr.commands.confirm import Reload, confirm_or_revert, reload_after
 from bindmgr.commands.inputs import (
     DesiredArgs,
     Where,
+    check_base_domain,
     desired_from,
     open_app,
     plan_document,
@@ -114,6 +115,7 @@ def _plan_for_apply(
             "--digest goes with a saved plan", hint="bindmgr apply PLAN.json --digest D"
         )
     app = open_app(where, console, saved)
+    check_base_domain(app, desired, source)
     if saved is not None:
         assert plan_file is not None
         if pin.digest is not None:

@@ -14,6 +14,7 @@ from bindmgr.commands.inputs import (
     DesiredArgs,
     DnsArgs,
     Where,
+    check_base_domain,
     check_work,
     current_addresses,
     desired_from,
@@ -51,6 +52,7 @@ def run(
     if saved is not None and (wanted is not None or bare):
         raise UsageError("--plan and --domain/--ip/--bindings both given", hint="use one")
     app = open_app(where, console, saved)
+    check_base_domain(app, wanted, desired)
     if saved is not None:
         ips = saved.plan.desired.addresses()
     elif bare:

@@ -26,6 +26,7 @@ from bindmgr.model import (
     ProbeResult,
     sha256_bytes,
 )
+from bindmgr.plan.basedomain import check_domain
 from bindmgr.plan.desired import parse_desired
 from bindmgr.read.appdir import PLAN_CAP, App, load_app, read_layout, read_text, resolve_app_dir
 from bindmgr.read.config import read_config
@@ -56,6 +57,14 @@ class DesiredArgs:
     bindings: Path | None = None
     pattern: str | None = None
     prune: bool = False
+    new_domain: bool = False  # the base domain may be one MDaemon does not know yet
+
+
+def check_base_domain(app: App, desired: Desired | None, args: DesiredArgs) -> None:
+    """Refuse a base domain MDaemon's files do not know (a typo), unless --new-domain was given;
+    saved plans were checked when they were made (docs/planning.md)."""
+    if desired is not None and not args.new_domain:
+        check_domain(app.view.config, desired)
 
 
 def read_bindings(path: Path) -> Desired:

@@ -12,6 +12,7 @@ from pathlib import Path
 from bindmgr.commands.inputs import (
     DesiredArgs,
     Where,
+    check_base_domain,
     current_addresses,
     desired_from,
     open_app,
@@ -33,6 +34,7 @@ def _plan(
     if saved is not None and wanted is not None:
         raise UsageError("--plan and --domain/--ip/--bindings both given", hint="use one")
     app = open_app(where, console, saved)
+    check_base_domain(app, wanted, desired)
     if saved is not None:
         return app, saved.plan
     if wanted is not None:

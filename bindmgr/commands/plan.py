@@ -9,6 +9,7 @@ from bindmgr.apply.safewrite import ANY, replace_file
 from bindmgr.commands.inputs import (
     DesiredArgs,
     Where,
+    check_base_domain,
     desired_from,
     open_app,
     plan_document,
@@ -45,6 +46,7 @@ def run(
     wanted = desired_from(desired)
     assert wanted is not None
     app = open_app(where, console)
+    check_base_domain(app, wanted, desired)
     plan = make_plan(app.view.config, wanted)
     checks = (
         run_checks(wanted.addresses(), app, batch_size=batch_size, console=console)

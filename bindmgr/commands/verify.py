@@ -18,6 +18,7 @@ from bindmgr.commands.inputs import (
     DesiredArgs,
     DnsArgs,
     Where,
+    check_base_domain,
     config_after,
     desired_from,
     dns_lookups,
@@ -136,6 +137,7 @@ def run(
     if saved is not None and wanted is not None:
         raise UsageError("--plan and --domain/--ip/--bindings both given", hint="use one")
     app = open_app(where, console, saved)
+    check_base_domain(app, wanted, desired)
     plan = saved.plan if saved is not None else None
     if wanted is not None:
         plan = make_plan(app.view.config, wanted)
