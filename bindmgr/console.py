@@ -2,6 +2,7 @@
 
 Commands print only through a `Console`; tests pass their own streams. Colour appears only on a
 TTY and never when NO_COLOR is set (https://no-color.org); progress goes to stderr on a TTY.
+Errors and notes are escaped here (reports are escaped by their renderers).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import FrameType
 from typing import TextIO
+
+from bindmgr.report.wording import safe
 
 # Signals that mean "nobody is there to answer any more": the terminal hung up, or the process
 # is asked to stop. Windows has neither: closing a console window sends CTRL_CLOSE_EVENT, which
@@ -58,10 +61,13 @@ class Console:
 
     def note(self, text: str) -> None:
         """A message about what bindmgr does (stderr, so stdout stays the report)."""
-        _write(self.err, f"bindmgr: {text}\n")
+        _write(self.err, f"bindmgr: {visible(text)}\n")
 
     def error(self, message: str, hint: str | None) -> None:
-        _write(self.err, f"error: {message}\n" + (f"hint: {hint}\n" if hint else ""))
+        """An error and its hint; text from the files may be in them, so both are escaped."""
+        _write(
+            self.err, f"error: {visible(message)}\n" + (f"hint: {visible(hint)}\n" if hint else "")
+        )
 
     def ask(self, question: str, *, timeout: float | None = None) -> bool:
         """Ask yes/no on the terminal; False on anything but yes, on EOF or after `timeout`."""
@@ -98,6 +104,13 @@ class Console:
             _write(self.err, f"\r{label} [{bar}] {done}/{total}{end}")
 
         return draw
+
+
+def visible(text: str) -> str:
+    """`text` with control and invisible characters escaped (ESC, BEL, NUL, C1, bidi overrides:
+    `report.wording.safe`), keeping the line breaks bindmgr puts between the lines of a message;
+    values from MDaemon's files cannot hold one (a file's lines end there)."""
+    return "\n".join(safe(line) for line in text.split("\n"))
 
 
 def _write(stream: TextIO, text: str) -> None:

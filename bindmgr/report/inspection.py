@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bindmgr.model import Config, Domain, IPAddress
 from bindmgr.read.config import KeyPresence
+from bindmgr.report.wording import safe
 
 DRIFT = (
     "Some layout keys were not found in the files: run `bindmgr layout detect` to see where "
@@ -44,10 +45,12 @@ def inspect(
 
 
 def _table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    """Rows as aligned columns; every cell escaped (names and values come from the files)."""
+    cells = [[safe(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     return [
         indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
+        for row in cells
     ]
 
 
@@ -58,8 +61,14 @@ def _bind_text(domain: Domain) -> str:
 
 
 def render_text(ins: Inspection) -> str:
+    """The terminal text; everything from the files or the command line passes `safe`."""
     c = ins.config
-    out = [f"MDaemon App folder: {ins.app_dir}", f"Layout: {ins.layout}", "", "Domains"]
+    out = [
+        f"MDaemon App folder: {safe(ins.app_dir)}",
+        f"Layout: {safe(ins.layout)}",
+        "",
+        "Domains",
+    ]
     rows = [["DOMAIN", "IPv4", "IPv6", "BOUND"]]
     for d in c.all_domains():
         name = f"{d.name or '(unnamed)'} (default)" if d.is_default else d.name
@@ -82,11 +91,11 @@ def render_text(ins: Inspection) -> str:
     out += ["", "Host addresses: " + (", ".join(map(str, ins.host_addresses)) or "none found")]
     if ins.not_on_host:
         out.append("Configured addresses not on this host (MDaemon cannot bind them here):")
-        out += [f"  {addr} ({name})" for name, addr in ins.not_on_host]
+        out += [f"  {addr} ({safe(name)})" for name, addr in ins.not_on_host]
     else:
         out.append("Every configured address is on this host.")
     out += ["", "Problems in MDaemon's files" if c.problems else "No problems found in the files."]
-    out += [f"  {p}" for p in c.problems]
+    out += [f"  {safe(str(p))}" for p in c.problems]
     return "\n".join(out) + "\n"
 
 
