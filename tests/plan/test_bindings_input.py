@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from ipaddress import IPv6Address
 from pathlib import Path
 
 import pytest
 
 from bindmgr.errors import ExitCode, InputError, PlanError
-from bindmgr.plan.desired import EXAMPLE, parse_bindings, parse_slot
+from bindmgr.model import Desired, Slot
+from bindmgr.plan.desired import EXAMPLE, parse_bindings, parse_slot, validate_desired
 from tests.commands.test_cli import run
 from tests.support.apply import CHILD_TIMEOUT
 from tests.support.safety import env as child_env
@@ -49,6 +51,13 @@ def test_cli_refuses_a_zoned_ipv6_address(tmp_path: Path, ips: list[str]) -> Non
     assert "zone" in result.err
     assert "hint: " in result.err
     assert "Traceback" not in result.err
+
+
+def test_a_zoned_address_built_elsewhere_is_refused_by_validate_desired() -> None:
+    """A saved plan's desired state is built from its JSON, not parsed from a slot string."""
+    desired = Desired("example.com", (Slot(v6=IPv6Address("::1%lo")),))
+    with pytest.raises(PlanError, match=r"carries a zone \(%lo\)"):
+        validate_desired(desired)
 
 
 def test_bindings_file_with_a_zoned_address_is_refused() -> None:

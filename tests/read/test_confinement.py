@@ -46,6 +46,12 @@ def line_of(text: str, start: str) -> int:
         "\\\\server\\share\\Domains.dat",
         "//server/share/Domains.dat",
         "Domains.dat:stream",
+        "Domains.dat.",
+        '"Domains.dat "',  # quoted: ConfigObj keeps the blank
+        "NUL",
+        "con.ini",
+        "sub/COM1.txt",
+        "Domains*.dat",
     ],
 )
 def test_paths_that_leave_the_mdaemon_folder_are_refused_with_their_line(path: str) -> None:
@@ -184,3 +190,13 @@ def test_an_absolute_path_is_never_read_or_echoed(tmp_path: Path) -> None:
     assert result.code == 1
     assert "secret line" not in result.out + result.err
     assert "[files] webadmin" in result.err
+
+
+def test_a_symlink_loop_is_refused_naming_the_layout_line(tmp_path: Path) -> None:
+    app, layout_path = copy_sample(tmp_path)
+    (app / "Domains.dat").unlink()
+    symlink_or_skip(app / "Domains.dat", Path("Loop.dat"))
+    (app / "Loop.dat").symlink_to("Domains.dat")
+    layout = parse_layout(layout_path.read_text("utf-8"), str(layout_path))
+    with pytest.raises(InputError, match=r"\[files\] domains: cannot follow .*Domains\.dat"):
+        load_app(app, layout)

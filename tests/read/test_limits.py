@@ -217,3 +217,13 @@ def test_cli_refuses_special_files_for_its_own_inputs(
     assert f"it is a {kind}, not a regular file" in done.stderr
     assert "hint: " in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_file_that_grows_past_its_cap_while_read_is_refused() -> None:
+    """/proc files are regular files that say they are empty and hold more: like a file that
+    grows between the size check and the read."""
+    status = Path("/proc/self/status")
+    if not status.is_file() or status.stat().st_size != 0:
+        pytest.skip("no /proc here")
+    with pytest.raises(InputError, match="it grew past the 100 bytes bindmgr reads of it"):
+        read_capped(status, cap=100)
