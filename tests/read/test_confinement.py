@@ -152,6 +152,8 @@ def test_a_hard_link_to_one_file_under_two_names_is_refused(tmp_path: Path) -> N
         os.link(app / "Domains.dat", app / "Alias.dat")
     except OSError as exc:
         pytest.skip(f"no hard links here: {exc}")
+    if not os.stat(app / "Alias.dat").st_ino:
+        pytest.skip("this file system reports no file ids")
     text = layout_path.read_text("utf-8").replace("[files]\n", "[files]\nalias = Alias.dat\n")
     with pytest.raises(InputError, match="same file"):
         load_app(app, parse_layout(text, "l.ini"))

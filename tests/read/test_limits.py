@@ -105,6 +105,7 @@ def test_a_folder_is_refused(tmp_path: Path) -> None:
         read_capped(tmp_path, cap=100)
 
 
+@posix_only
 @pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix sockets")
 def test_a_socket_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s"
