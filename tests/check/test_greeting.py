@@ -194,9 +194,12 @@ def test_tls_ports_report_certificate_problems_as_warnings() -> None:
     assert got[4].phase is Phase.HANDSHAKE
     assert got[4].detail in {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE"}, got[4].detail
     assert (got[5].phase, got[5].detail) == (Phase.HANDSHAKE, "0.5 s per connection")
-    assert answers[6].detail == (
-        "TLS failed during the TLS handshake (the server closed the connection)"
-    )
+    # A server that hangs up at once: the handshake sees end of file or, when the hang-up (an
+    # abort) arrives after the ClientHello, a reset; both say the server went away.
+    assert answers[6].detail in {
+        "TLS failed during the TLS handshake (the server closed the connection)",
+        "TLS failed during the TLS handshake (ECONNRESET)",
+    }
 
 
 def test_a_greeting_is_read_up_to_its_limit_only() -> None:
