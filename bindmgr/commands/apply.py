@@ -252,6 +252,13 @@ def _apply(
             "(RESTART.SEM waits until it is removed)"
         )
     originals = app.originals()
+    unknown = sorted({c.file for c in plan.changes} - set(originals))
+    if unknown:  # a plan edited to name another file: never written, whatever else holds
+        raise InputError(
+            f"the plan changes {', '.join(unknown)}, which the layout does not name; nothing "
+            "was written",
+            hint="make a new plan (bindmgr plan ... --out PLAN.json) and review it",
+        )
     new = apply_changes(originals, plan.changes)
     for name, data in new.items():  # prove the edit before anything touches the disk
         verify_edit(name, originals[name], data, _changes_for(plan, name))

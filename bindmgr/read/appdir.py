@@ -56,7 +56,14 @@ def resolve_app_dir(arg: str | None, env: Mapping[str, str], platform: str = sys
             hint=f"pass --app-dir DIR (the folder holding MDaemon.ini) or set {ENV_VAR}",
         )
     path = Path(chosen)
-    if not path.is_dir():
+    try:
+        found = path.is_dir()
+    except OSError as exc:  # a name the file system cannot hold (ENAMETOOLONG), a bad path
+        raise InputError(
+            f"the MDaemon App folder {path} cannot be looked up: {exc.strerror or exc}",
+            hint=f"pass --app-dir DIR (the folder holding MDaemon.ini) or set {ENV_VAR}",
+        ) from exc
+    if not found:
         raise InputError(
             f"the MDaemon App folder {path} does not exist or is not a folder",
             hint=f"pass --app-dir DIR (the folder holding MDaemon.ini) or set {ENV_VAR}",

@@ -7,6 +7,7 @@ what a CI job adds around it: long reports are summarised, long tables folded in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,9 @@ FOLD_ROWS = 10  # a table or list of more rows than this is folded in <details>
 CELL_LIMIT = 300  # characters of one value shown in a cell before "... (N more characters)"
 _ROW_CAPS = (200, 100, 50, 20, 10, 5, 1, 0)  # rows per table tried, in turn, when summarising
 _ESCAPED = frozenset("\\`*_[]<>|~&$@#!")  # markup, HTML, GitHub mentions/refs, math
+# What GitHub turns into emoji or links in text taken from the files: ":tada:", "http://...",
+# "www.example.com". A ":" before a word character or "/" and the dot after "www" are escaped.
+_LINKISH = re.compile(r"(?i):(?=[\w/+-])|(?<=\bwww)\.")
 _LISTED = 10  # a plan without changes names at most this many bindings in its first line
 _PLAN_MORE = "see the JSON plan artifact"
 _SHORTENED = (
@@ -50,6 +54,7 @@ def md_escape(text: str) -> str:
     reach the Markdown). Edge spaces become `&#32;` so a table cell keeps them.
     """
     body = "".join(f"\\{ch}" if ch in _ESCAPED else ch for ch in text)
+    body = _LINKISH.sub(lambda m: "\\" + m[0], body)
     stripped = body.strip(" ")
     if stripped == body:
         return body
@@ -258,7 +263,7 @@ def _plan_sections(
         head = f"**bindmgr plan**: {md_escape(plan_tally(plan, checks))}"
     else:
         head = f"**bindmgr plan**: {md_escape(already_binds(plan, most=_LISTED))}"
-    made = f"Plan digest: `{md_escape(digest)}`, made by" if digest is not None else "Made by"
+    made = f"Plan digest: `{digest}`, made by" if digest is not None else "Made by"
     sections = [_Section(title=(head,), items=()), _Section((f"{made} {md_escape(tool)}",), ())]
     if short:
         sections.append(_Section(title=_SHORTENED, items=()))

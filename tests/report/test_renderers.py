@@ -36,7 +36,12 @@ from bindmgr.model import (
     Proto,
     Slot,
 )
-from bindmgr.report.markdown import MARKDOWN_LIMIT, render_check_markdown, render_plan_markdown
+from bindmgr.report.markdown import (
+    MARKDOWN_LIMIT,
+    md_escape,
+    render_check_markdown,
+    render_plan_markdown,
+)
 from bindmgr.report.text import render_check_text, render_plan_text
 from tests.support import report_samples as samples
 
@@ -478,3 +483,9 @@ def test_a_check_at_scale_says_each_outcome_once() -> None:
         "2600 pairs: 1300 ok, 1300 not_local",
     ]
     assert len(json.loads(render_check_json(results))["results"]) == 2600
+
+
+def test_text_from_the_files_never_becomes_a_link_or_an_emoji() -> None:
+    """A value like "http://evil.example", "www.evil.example" or ":tada:" stays text on GitHub."""
+    shown = md_escape("see http://evil.example/x :tada: www.evil.example, pairs: 3")
+    assert shown == "see http\\://evil.example/x \\:tada: www\\.evil.example, pairs: 3"
