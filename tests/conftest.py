@@ -9,12 +9,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
 from pytest_asyncio import is_async_test
 
 _FD_DIR = "/proc/self/fd"
+
+# A run started in the background by a non-interactive shell (as CI may start it) inherits
+# SIGINT ignored, and so would every child a test starts: the tests that send Ctrl-C to bindmgr
+# would see it ignored. Handled here, the children start with the default disposition again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def socket_fds() -> dict[int, str]:
