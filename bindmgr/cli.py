@@ -18,7 +18,7 @@ from typing import TextIO
 from bindmgr.commands.inputs import DesiredArgs, DnsArgs, Where
 from bindmgr.console import Console
 from bindmgr.errors import BindmgrError, ExitCode, UsageError
-from bindmgr.parser import build_parser
+from bindmgr.parser import build_parser, parse_args
 
 
 def _check_counts(args: argparse.Namespace) -> None:
@@ -267,7 +267,7 @@ def _run(words: list[str], console: Console) -> int:
     if not words:  # bare `bindmgr`: the usage, as `bindmgr --help` gives it
         console.print(build_parser().format_help())
         return int(ExitCode.OK)
-    args = build_parser().parse_args(words)
+    args = parse_args(words)
     _check_counts(args)
     return int(COMMANDS[args.command](args, console))
 

@@ -1,6 +1,7 @@
 """The desired state: parsed from the command line's strings or from the bindings file, validated.
 
-Slots (`IP` or `IPv4+IPv6`), base domain, name pattern. The bindings file is a small ConfigObj
+Slots (`IP` or `IPv4+IPv6`, or a range or block of addresses that gives one slot each), base
+domain, name pattern. The bindings file is a small ConfigObj
 INI reviewed in pull requests, checked by a configspec; every error names the file, the line and
 the key. Pure: strings in, `Slot`/`Desired` out, `PlanError` naming the value for anything
 unusable; knows nothing about MDaemon's files. Every `Desired` that enters bindmgr from outside
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from ipaddress import IPv4Address, IPv4Network, IPv6Address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_values
 from validate import ValidateError, Validator, VdtValueError
@@ -22,6 +23,8 @@ from bindmgr.plan.names import NamePattern, check_dns_name, compile_pattern
 from bindmgr.read.ownini import listed, tame_lines
 
 SLOT_SYNTAX = "IP or IPv4+IPv6, e.g. 10.0.0.2 or 10.0.0.2+2001:db8::2"
+RANGE_SYNTAX = "a range 10.0.0.2-20 or 10.0.0.2-10.0.0.20, or a block 10.0.0.0/28"
+MAX_EXPANSION = 4096  # addresses one range or block may give; more is almost surely a typo
 _THIS_NETWORK = IPv4Network("0.0.0.0/8")
 
 
@@ -110,6 +113,72 @@ def parse_slot(text: str) -> Slot:
     return Slot(v4=v4, v6=v6)
 
 
+def _expansion_error(text: str, what: str) -> PlanError:
+    return PlanError(f"slot {text!r}: {what}", hint=f"write {SLOT_SYNTAX}, or {RANGE_SYNTAX}")
+
+
+def _too_many(text: str, count: int) -> PlanError:
+    return PlanError(
+        f"slot {text!r} covers {count:,} addresses; bindmgr expands at most "
+        f"{MAX_EXPANSION:,} from one range or block",
+        hint="give a narrower range, or several --ip",
+    )
+
+
+def _block(text: str) -> list[IPAddress]:
+    """The host addresses of a CIDR block, as `ipaddress` counts them (IPv4: without the
+    network and broadcast addresses, except in a /31 or /32)."""
+    try:
+        net: IPv4Network | IPv6Network = ipaddress.ip_network(text)
+    except ValueError as exc:
+        if "host bits set" in str(exc):
+            base = ipaddress.ip_network(text, strict=False)
+            raise _expansion_error(text, f"has host bits set; the block is {base}") from None
+        raise _expansion_error(text, "is not an address block") from None
+    if net.num_addresses > MAX_EXPANSION + 2:
+        raise _too_many(text, net.num_addresses)
+    return list(net.hosts())
+
+
+def _range(text: str) -> list[IPAddress]:
+    """FIRST-LAST, LAST a whole address or (IPv4) the last byte alone: 127.0.1.1-254."""
+    first_text, _, last_text = (part.strip() for part in text.partition("-"))
+    try:
+        first = ipaddress.ip_address(first_text)
+    except ValueError:
+        raise _expansion_error(text, f"{first_text!r} is not an IP address") from None
+    last: IPAddress
+    try:
+        if first.version == 4 and last_text.isdigit() and int(last_text) <= 255:
+            last = IPv4Address(int(first) & ~0xFF | int(last_text))
+        else:
+            last = ipaddress.ip_address(last_text)
+    except ValueError:
+        raise _expansion_error(text, f"{last_text!r} is not an IP address") from None
+    if last.version != first.version or last < first:  # type: ignore[operator]
+        raise _expansion_error(text, f"{last} does not come after {first}")
+    count = int(last) - int(first) + 1
+    if count > MAX_EXPANSION:
+        raise _too_many(text, count)
+    cls = type(first)
+    return [cls(n) for n in range(int(first), int(last) + 1)]
+
+
+def parse_slots(texts: Sequence[str]) -> tuple[Slot, ...]:
+    """Every slot the texts give, in order: a slot each, a range or block one per address."""
+    slots: list[Slot] = []
+    for text in texts:
+        stripped = text.strip()
+        if "+" in stripped or not ("/" in stripped or "-" in stripped):
+            slots.append(parse_slot(text))
+            continue
+        ips = _block(stripped) if "/" in stripped else _range(stripped)
+        for ip in ips:
+            check_address(ip, f"slot {text!r}")
+            slots.append(Slot(v4=ip) if isinstance(ip, IPv4Address) else Slot(v6=ip))
+    return tuple(slots)
+
+
 def validate_desired(desired: Desired) -> NamePattern:
     """Check a Desired built anywhere (CLI, tests, a saved plan); return its compiled pattern."""
     check_dns_name(desired.domain, "base domain")
@@ -146,7 +215,7 @@ def parse_desired(
     check_dns_name(name, "base domain")
     desired = Desired(
         domain=name.lower(),
-        slots=tuple(parse_slot(text) for text in ips),
+        slots=parse_slots(ips),
         pattern=pattern,
         prune=prune,
     )
@@ -175,11 +244,10 @@ def _slot_list(value: object, min: str = "1") -> list[str]:
     texts = [str(item).strip() for item in items]
     if len(texts) < int(min) or any(not t for t in texts):
         raise VdtValueError(str(value))
-    for text in texts:
-        try:
-            parse_slot(text)
-        except PlanError as exc:
-            raise ValidateError(exc.message) from None
+    try:
+        parse_slots(texts)
+    except PlanError as exc:
+        raise ValidateError(exc.message) from None
     return texts
 
 
