@@ -7,7 +7,7 @@ source, the JSON path (`changes[3].action`) and what to do next; nothing missing
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import NoReturn, TypeVar
@@ -25,8 +25,98 @@ def dumps_json(document: Mapping[str, object]) -> str:
 
     ASCII-only (`\\uXXXX` escapes) keeps the file byte-identical whatever code page writes it and
     carries any Python string, even a lone surrogate from an undecodable INI byte, losslessly.
+
+    The bytes are those of `json.dumps(document, indent=2, ensure_ascii=True, allow_nan=False)`
+    (property-tested), made faster: with `indent`, json takes its pure-Python encoder (0.33 s
+    for a 4,096-IP check result, against 0.06 s compact in C). Here every container whose values
+    are all scalars, and every run of such objects in an array, goes through json's C encoder
+    in one call, with the line break and indentation as its item separator; only the
+    containers above them are walked in Python.
     """
-    return json.dumps(document, indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+    out: list[str] = []
+    _encode(document, 0, out)
+    out.append("\n")
+    return "".join(out)
+
+
+# Exact types: a subclass (a StrEnum value) takes the walk in Python, where json encodes it.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_ENCODERS: list[Callable[[object], str]] = []
+
+
+def _c_encoder(depth: int) -> Callable[[object], str]:
+    """json's C encoder for a container at `depth` whose items sit one level deeper."""
+    while len(_ENCODERS) <= depth:
+        pad = ",\n" + "  " * (len(_ENCODERS) + 1)
+        encoder = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(pad, ": "))
+        _ENCODERS.append(encoder.encode)
+    return _ENCODERS[depth]
+
+
+def _flat(value: object) -> bool:
+    """A non-empty dict, list or tuple whose values are all plain scalars."""
+    kind = type(value)
+    if kind is dict:
+        return bool(value) and _SCALARS.issuperset(map(type, value.values()))  # type: ignore[attr-defined]
+    if kind is list or kind is tuple:
+        return bool(value) and _SCALARS.issuperset(map(type, value))  # type: ignore[call-overload]
+    return False
+
+
+def _encode(value: object, depth: int, out: list[str]) -> None:
+    pad, inner = "\n" + "  " * depth, "\n" + "  " * (depth + 1)
+    if _flat(value):
+        text = _c_encoder(depth)(value)  # "{a,<inner>b}": the ends need their line breaks
+        out += (text[0], inner, text[1:-1], pad, text[-1])
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        if not all(isinstance(key, str) for key in value):  # json's key coercion: its own way
+            text = json.dumps(value, indent=2, ensure_ascii=True, allow_nan=False)
+            out.append(text.replace("\n", pad))
+            return
+        out.append("{")
+        for i, (key, item) in enumerate(value.items()):
+            out += ("," if i else "", inner, json.encoder.encode_basestring_ascii(key), ": ")
+            _encode(item, depth + 1, out)
+        out.append(pad + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        out.append("[")
+        _encode_items(value, depth, out)
+        out.append(pad + "]")
+    else:
+        out.append(_c_encoder(depth)(value))  # a scalar (or json's TypeError for the rest)
+
+
+def _encode_items(items: list[object] | tuple[object, ...], depth: int, out: list[str]) -> None:
+    """The items of a non-empty array at `depth`; runs of flat objects in one C call each.
+
+    A run encoded with the separators of depth + 1 reads `[{a,<deep>b},<deep>{c}]`, where
+    `<deep>` is the indentation of the objects' keys; `},<deep>{` occurs only between two of
+    them (inside an object a separator follows a scalar, never a `}`), so one replace puts each
+    object on lines of its own."""
+    inner, deep = "\n" + "  " * (depth + 1), "\n" + "  " * (depth + 2)
+    between = "}," + deep + "{"
+    i = 0
+    while i < len(items):  # every pass consumes at least one item: bounded
+        if i:
+            out.append(",")
+        out.append(inner)
+        j = i
+        while j < len(items) and type(items[j]) is dict and _flat(items[j]):
+            j += 1
+        if j - i > 1:
+            text = _c_encoder(depth + 1)(list(items[i:j]))[2:-2]
+            out += ("{", deep, text.replace(between, inner + "}," + inner + "{" + deep))
+            out += (inner, "}")
+            i = j
+        else:
+            _encode(items[i], depth + 1, out)
+            i += 1
 
 
 def join(path: str, key: str) -> str:

@@ -1,0 +1,78 @@
+"""dumps_json writes exactly the bytes of json.dumps(indent=2), whatever the document's shape."""
+
+import json
+import math
+from enum import StrEnum
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bindmgr.formats.jsondoc import dumps_json
+
+
+class Color(StrEnum):
+    RED = "red"
+
+
+def reference(document: object) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)  # any code point, lone surrogates included
+    | st.sampled_from([Color.RED, "},\n      {", '"}', "\\", "\u00e9\u2028"])
+)
+keys = st.text(max_size=6) | st.sampled_from(["ip", "},", "\n"])
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(keys, inner, max_size=5)
+        | st.lists(st.dictionaries(keys, scalars, max_size=4), max_size=6)  # runs of flat rows
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(keys, values, max_size=6))
+def test_same_bytes_as_json_dumps_indent_2(document: dict[str, object]) -> None:
+    assert dumps_json(document) == reference(document)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        {"a": []},
+        {"a": {}},
+        {"rows": [{}, {"x": 1}, {"x": 2}, {}, {"y": [1]}, {"x": 3}, {"x": 4}, {"x": 5}]},
+        {"rows": [{"holder": {"pid": 1, "name": None}}, {"a": 1}, {"a": 2}]},
+        {"nested": [[1, 2], [[]], [{}], [{"a": {"b": [1, {"c": None}]}}]]},
+        {"keys": {3: "int", 2.5: "float", True: "bool", None: "none"}},
+        {"deep": {"k": {1: [{"a": 1}, {"b": 2}]}}},
+        {"tuple": (1, (2, 3), ({"a": 1}, {"a": 2}))},
+        {"enum": Color.RED, "list": [Color.RED, Color.RED], "row": [{"c": Color.RED}, {"c": 1}]},
+    ],
+)
+def test_edge_shapes(document: dict[object, object]) -> None:
+    assert dumps_json(document) == reference(document)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_numbers_are_refused_as_json_refuses_them(bad: float) -> None:
+    for document in ({"x": bad}, {"rows": [{"x": 1}, {"x": bad}]}, {"x": {"y": [{"z": bad}]}}):
+        with pytest.raises(ValueError, match="Out of range float values"):
+            dumps_json(document)
+
+
+def test_unknown_types_are_refused_as_json_refuses_them() -> None:
+    for document in ({"x": object()}, {"rows": [{"x": 1}, {"x": b"bytes"}]}):
+        with pytest.raises(TypeError, match="is not JSON serializable"):
+            dumps_json(document)
