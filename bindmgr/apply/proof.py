@@ -3,10 +3,13 @@
 Given a file's old and new bytes and the plan's changes for it: every changed value reads back
 as planned, every other value reads back as before, and every untouched line is byte-identical
 and in order. Pure; raises WriteError when the proof fails (the caller restores the backup).
+Linear in the file: a section whose text is unchanged is not read key by key (it reads alike),
+and runs of lines no edit accounts for are compared as whole slices.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from bindmgr.errors import WriteError
@@ -26,21 +29,25 @@ def _header_lines(lines: Sequence[str]) -> list[int]:
     return [i for i, line in enumerate(lines) if line.lstrip(" \t\v").startswith("[")]
 
 
-def _section_span(ini: IniFile, lines: Sequence[str], section: str) -> set[int]:
+def _section_span(
+    ini: IniFile, lines: Sequence[str], headers: Sequence[int], section: str
+) -> set[int]:
     """0-based indexes of the lines deleting a section may remove: its header and the lines up
-    to the next header, except `;` comments, which Windows keeps."""
+    to the next header (`headers`: every header's index, ascending), except `;` comments,
+    which Windows keeps."""
     start = ini.line_of(section)
     if start is None:
         return set()
-    end = next((h for h in _header_lines(lines) if h > start - 1), len(lines))
+    following = bisect_right(headers, start - 1)
+    end = headers[following] if following < len(headers) else len(lines)
     return {i for i in range(start - 1, end) if not lines[i].lstrip(" \t\v").startswith(";")}
 
 
 def verify_edit(name: str, old: bytes, new: bytes, changes: Sequence[Change]) -> None:
-    before = IniFile.from_bytes(old, name)
-    after = IniFile.from_bytes(new, name)
-    old_lines = split_lines(decode(old, name).text)
-    new_lines = split_lines(decode(new, name).text)
+    old_text, new_text = decode(old, name), decode(new, name)
+    before, after = IniFile(old_text, name), IniFile(new_text, name)
+    old_lines, new_lines = split_lines(old_text.text), split_lines(new_text.text)
+    headers: list[int] | None = None  # found on the first deleted section
     removed: set[int] = set()  # old lines an edit replaced (a changed key's line)
     optional: set[int] = set()  # old lines a deleted section may take with it
     added: set[int] = set()  # new lines an edit may have written
@@ -52,7 +59,9 @@ def verify_edit(name: str, old: bytes, new: bytes, changes: Sequence[Change]) ->
             if after.has_section(change.section):
                 raise _fail(name, f"section [{change.section}] is still there")
             gone_sections.add(fold(change.section))
-            optional |= _section_span(before, old_lines, change.section)
+            if headers is None:
+                headers = _header_lines(old_lines)
+            optional |= _section_span(before, old_lines, headers, change.section)
             continue
         assert change.key is not None
         touched.add((fold(change.section), fold(change.key)))
@@ -71,16 +80,31 @@ def verify_edit(name: str, old: bytes, new: bytes, changes: Sequence[Change]) ->
         if header is not None and before.line_of(change.section) is None:
             added.add(header - 1)  # a section the edit created
 
-    for section in before.sections():
-        if fold(section) in gone_sections:
-            continue
-        for key, value in before.items(section):
-            if (fold(section), fold(key)) in touched:
-                continue
-            if after.get(section, key) != value:
-                raise _fail(name, f"[{section}] {key} changed, but the plan does not change it")
-
+    _untouched_read_alike(name, before, after, gone_sections, touched)
     _match_lines(name, old_lines, new_lines, removed=removed, optional=optional, added=added)
+
+
+def _untouched_read_alike(
+    name: str,
+    before: IniFile,
+    after: IniFile,
+    gone_sections: set[str],
+    touched: set[tuple[str, str]],
+) -> None:
+    """Every value the changes do not touch reads back as before."""
+    for section in before.sections():
+        if before.section_text(section) == after.section_text(section):
+            continue  # the same text reads the same keys and values
+        folded = fold(section)
+        if folded in gone_sections:
+            continue
+        now = after.section_entries(section)
+        for fkey, (key, value) in before.section_entries(section).items():
+            if (folded, fold(key)) in touched:
+                continue
+            got = now.get(fkey)
+            if got is None or got[1] != value:
+                raise _fail(name, f"[{section}] {key} changed, but the plan does not change it")
 
 
 def _match_lines(
@@ -92,9 +116,19 @@ def _match_lines(
     optional: set[int],
     added: set[int],
 ) -> None:
-    """Walk both files: every old line is kept byte for byte unless an edit accounts for it."""
+    """Walk both files: every old line is kept byte for byte unless an edit accounts for it.
+
+    Between two lines an edit accounts for, the walk below could only step both files on
+    equal lines, so such a run is compared as one slice; the last old line always takes the
+    walk (`_same`), and so does a run that differs, to name the line."""
+    stops_old = sorted(removed | optional | ({len(old) - 1} if old else set()))
+    stops_new = sorted(added)
     i = j = 0
-    while i < len(old) or j < len(new):
+    while i < len(old) or j < len(new):  # every pass advances i or j, or fails: bounded
+        run = min(_next(stops_old, i, len(old)) - i, _next(stops_new, j, len(new)) - j)
+        if run > 1 and old[i : i + run] == new[j : j + run]:
+            i, j = i + run, j + run
+            continue
         if j < len(new) and j in added:
             j += 1
         elif i < len(old) and i in removed:
@@ -106,6 +140,12 @@ def _match_lines(
         else:
             where = f"line {i + 1} of the original" if i < len(old) else "the end of the file"
             raise _fail(name, f"an untouched line changed or appeared at {where}")
+
+
+def _next(stops: Sequence[int], at: int, end: int) -> int:
+    """The first stop at or after `at`, else `end`."""
+    k = bisect_left(stops, at)
+    return stops[k] if k < len(stops) else end
 
 
 def _same(old: str, new: str, *, last: bool) -> bool:

@@ -110,6 +110,12 @@ class IniFile:
     def has_section(self, section: str) -> bool:
         return self._section(section) is not None
 
+    def section_text(self, section: str) -> str | None:
+        """The exact text of the section MDaemon reads under this name, from its header to the
+        next header, or None when it is absent. Two sections of the same text read alike."""
+        block = self._section(section)
+        return None if block is None else block.text()
+
     def sections(self) -> list[str]:
         """Section names MDaemon sees, first spelling, in file order, each once."""
         return [b.name for b in self._index.values() if b.name is not None]
