@@ -300,8 +300,22 @@ def result_order(result: ProbeResult) -> tuple[int, bytes, str, int, str, str]:
 
 
 def sort_results(results: Iterable[ProbeResult]) -> tuple[ProbeResult, ...]:
-    """Results in the one stable order every output uses, whatever order the probes finished in."""
-    return tuple(sorted(results, key=result_order))
+    """Results in the one stable order every output uses, whatever order the probes finished in.
+
+    The order of `result_order`; the address part of the key is made once per address object
+    (a check's results share one per IP, and `packed` and `str` of an ipaddress run Python
+    code), kept by id() while `items` holds every result, and so every address."""
+    items = list(results)
+    by_id: dict[int, tuple[int, bytes, str]] = {}
+
+    def order(result: ProbeResult) -> tuple[int, bytes, str, int, str, str]:
+        ip = result.ip
+        head = by_id.get(id(ip))
+        if head is None:
+            head = by_id[id(ip)] = (ip.version, ip.packed, str(ip))
+        return (*head, result.port, result.proto.value, result.service)
+
+    return tuple(sorted(items, key=order))
 
 
 def status_counts(results: Iterable[ProbeResult]) -> dict[ProbeStatus, int]:

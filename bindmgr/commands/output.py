@@ -50,9 +50,12 @@ def render_check(
 ) -> str:
     """Check results, and with `dns` the DNS findings after them (in JSON: a "dns" array)."""
     if fmt == "json":
-        from bindmgr.formats.check import check_to_dict  # noqa: PLC0415 (lazy, see the docstring)
+        from bindmgr.formats.check import (  # noqa: PLC0415 (lazy, see the docstring)
+            ROWS_PER_CHUNK,
+            check_to_dict,
+        )
 
-        document = check_to_dict(results)
+        document = check_to_dict(results, chunk=ROWS_PER_CHUNK)  # only written: made as written
         if dns is not None:
             from bindmgr.formats.verify import dns_to_list  # noqa: PLC0415
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from bindmgr.formats.jsondoc import FORMAT_VERSION, JsonReader, dumps_json, index, join
+from bindmgr.formats.jsondoc import (
+    FORMAT_VERSION,
+    Chunked,
+    JsonReader,
+    dumps_json,
+    index,
+    join,
+)
 from bindmgr.model import Holder, ProbeResult, ProbeStatus, Proto, sort_results, status_counts
 
 CHECK_HINT = "re-run `bindmgr check --format json` to write a fresh result"
@@ -20,9 +27,10 @@ def holder_to_dict(holder: Holder | None) -> dict[str, object] | None:
     return {"pid": holder.pid, "name": holder.name, "cmdline": holder.cmdline}
 
 
-def result_to_dict(result: ProbeResult) -> dict[str, object]:
+def result_to_dict(result: ProbeResult, ip_text: str | None = None) -> dict[str, object]:
+    """`ip_text`: str(result.ip), when the caller has it."""
     return {
-        "ip": str(result.ip),
+        "ip": str(result.ip) if ip_text is None else ip_text,
         "port": result.port,
         "proto": result.proto.value,
         "service": result.service,
@@ -43,22 +51,45 @@ def check_summary(results: Sequence[ProbeResult]) -> dict[str, object]:
     return summary
 
 
-def check_body(results: Iterable[ProbeResult]) -> dict[str, object]:
-    """{"results": [...], "summary": {...}}: what the plan file embeds under "check"."""
+def _rows(ordered: Sequence[ProbeResult], start: int, stop: int) -> list[object]:
+    """The result objects of ordered[start:stop]; str() of an address once per address
+    object (a check's results share one per IP; ipaddress formats in Python code)."""
+    rows: list[object] = []
+    last_ip: object = None
+    text = ""
+    for result in ordered[start:stop]:
+        if result.ip is not last_ip:
+            last_ip, text = result.ip, str(result.ip)
+        rows.append(result_to_dict(result, text))
+    return rows
+
+
+ROWS_PER_CHUNK = 2048
+
+
+def check_body(results: Iterable[ProbeResult], *, chunk: int | None = None) -> dict[str, object]:
+    """{"results": [...], "summary": {...}}: what the plan file embeds under "check".
+
+    `chunk`: "results" is a `Chunked` array whose objects are made as dumps_json writes
+    them, `chunk` at a time (for a document that is only written; ROWS_PER_CHUNK)."""
     ordered = sort_results(results)
-    return {
-        "results": [result_to_dict(r) for r in ordered],
-        "summary": check_summary(ordered),
-    }
+    count = len(ordered)
+    rows: object
+    if chunk is not None:
+        size, starts = chunk, range(0, count, chunk)
+        rows = Chunked(count, lambda: (_rows(ordered, i, i + size) for i in starts))
+    else:
+        rows = _rows(ordered, 0, count)
+    return {"results": rows, "summary": check_summary(ordered)}
 
 
-def check_to_dict(results: Iterable[ProbeResult]) -> dict[str, object]:
-    """The whole `bindmgr check --format json` document."""
-    return {"format_version": FORMAT_VERSION, **check_body(results)}
+def check_to_dict(results: Iterable[ProbeResult], *, chunk: int | None = None) -> dict[str, object]:
+    """The whole `bindmgr check --format json` document (`chunk`: see check_body)."""
+    return {"format_version": FORMAT_VERSION, **check_body(results, chunk=chunk)}
 
 
 def dumps_check(results: Iterable[ProbeResult]) -> str:
-    return dumps_json(check_to_dict(results))
+    return dumps_json(check_to_dict(results, chunk=ROWS_PER_CHUNK))
 
 
 def _read_holder(reader: JsonReader, obj: Mapping[str, object], path: str) -> Holder | None:

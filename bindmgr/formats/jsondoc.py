@@ -7,7 +7,7 @@ source, the JSON path (`changes[3].action`) and what to do next; nothing missing
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import NoReturn, TypeVar
@@ -18,6 +18,18 @@ from bindmgr.model import IPAddress
 FORMAT_VERSION = 1
 
 E = TypeVar("E", bound=StrEnum)
+
+
+class Chunked:
+    """An array dumps_json writes a chunk at a time, each chunk made when it is written: a long
+    array of objects (a check's results) never exists as objects all at once."""
+
+    def __init__(self, length: int, chunks: Callable[[], Iterable[list[object]]]) -> None:
+        self.length, self.chunks = length, chunks
+
+    def materialize(self) -> list[object]:
+        """Every item, as the document reads once written."""
+        return [item for chunk in self.chunks() for item in chunk]
 
 
 def dumps_json(document: Mapping[str, object]) -> str:
@@ -88,11 +100,25 @@ def _encode(value: object, depth: int, out: list[str]) -> None:
         out.append("[")
         _encode_items(value, depth, out)
         out.append(pad + "]")
+    elif isinstance(value, Chunked):
+        wrote = False
+        out.append("[")
+        for chunk in value.chunks():
+            if chunk:
+                _encode_items(chunk, depth, out, after_items=wrote)
+                wrote = True
+        out.append(pad + "]" if wrote else "]")
     else:
         out.append(_c_encoder(depth)(value))  # a scalar (or json's TypeError for the rest)
 
 
-def _encode_items(items: list[object] | tuple[object, ...], depth: int, out: list[str]) -> None:
+def _encode_items(
+    items: list[object] | tuple[object, ...],
+    depth: int,
+    out: list[str],
+    *,
+    after_items: bool = False,
+) -> None:
     """The items of a non-empty array at `depth`; runs of flat objects in one C call each.
 
     A run encoded with the separators of depth + 1 reads `[{a,<deep>b},<deep>{c}]`, where
@@ -103,7 +129,7 @@ def _encode_items(items: list[object] | tuple[object, ...], depth: int, out: lis
     between = "}," + deep + "{"
     i = 0
     while i < len(items):  # every pass consumes at least one item: bounded
-        if i:
+        if i or after_items:
             out.append(",")
         out.append(inner)
         j = i

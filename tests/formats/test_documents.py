@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bindmgr import __version__
 from bindmgr.errors import InputError
 from bindmgr.formats.check import check_to_dict, dumps_check, loads_check
+from bindmgr.formats.jsondoc import dumps_json
 from bindmgr.formats.plan import SavedPlan, digest_of, dumps_plan, loads_plan, plan_to_dict
 from bindmgr.model import (
     Action,
@@ -247,6 +248,15 @@ def test_check_document() -> None:
     }  # fmt: skip
     assert loads_check(dumps_check(found), "c.json") == sort_results(found)
     assert dumps_check(reversed(found)) == dumps_check(found)
+    assert dumps_check(found) == json.dumps(doc, indent=2) + "\n"
+
+
+def test_check_document_in_many_chunks() -> None:
+    """The chunked results array (made as it is written) reads as the whole one."""
+    found = samples.every_status() * 3
+    whole = json.dumps(check_to_dict(found), indent=2) + "\n"
+    for size in (1, 2, 5, 1000):
+        assert dumps_json(check_to_dict(found, chunk=size)) == whole
 
 
 def test_check_label_is_optional_on_load() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bindmgr.formats.jsondoc import dumps_json
+from bindmgr.formats.jsondoc import Chunked, dumps_json
 
 
 class Color(StrEnum):
@@ -76,3 +76,24 @@ def test_unknown_types_are_refused_as_json_refuses_them() -> None:
     for document in ({"x": object()}, {"rows": [{"x": 1}, {"x": b"bytes"}]}):
         with pytest.raises(TypeError, match="is not JSON serializable"):
             dumps_json(document)
+
+
+def materialized(value: object) -> object:
+    if isinstance(value, Chunked):
+        return [materialized(v) for v in value.materialize()]
+    if isinstance(value, dict):
+        return {k: materialized(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [materialized(v) for v in value]
+    return value
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(values, max_size=4), max_size=4), st.dictionaries(keys, values, max_size=2)
+)
+def test_chunked_arrays_read_as_their_items(
+    chunks: list[list[object]], rest: dict[str, object]
+) -> None:
+    document = {**rest, "rows": Chunked(sum(map(len, chunks)), lambda: iter(chunks))}
+    assert dumps_json(document) == reference(materialized(document))
