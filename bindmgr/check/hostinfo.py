@@ -2,6 +2,9 @@
 
 The only module that imports netifaces or psutil. It reads; it never binds, connects or changes
 anything. `probe` receives what it returns through seams, so probe tests need neither library.
+psutil is imported only where it is used (~12 ms): by the listener table, and on systems without
+Linux's /sys/class/net for the interfaces' loopback flags; a Linux check whose binds all succeed
+never loads it (check/probe: TABLE_ON_FAILURE).
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import netifaces
-import psutil
 
 from bindmgr.check.verdict import RESOURCE_ERRNOS
 from bindmgr.errors import ResourceError
@@ -89,16 +92,40 @@ def parse_interfaces(
     return HostAddresses(frozenset(addresses), tuple(networks))
 
 
+IFF_LOOPBACK = 0x8  # <net/if.h>, the same on Linux, macOS and the BSDs
+SYS_NET = Path("/sys/class/net")
+
+
+def sysfs_loopback(names: Iterable[str], root: Path = SYS_NET) -> set[str] | None:
+    """The interfaces among `names` whose flags (Linux's /sys/class/net/NAME/flags, "0x9")
+    carry IFF_LOOPBACK; None when a flags file cannot be read (not Linux, no sysfs)."""
+    found = set()
+    for name in names:
+        try:
+            flags = int((root / name / "flags").read_text(encoding="ascii"), 16)
+        except (OSError, ValueError):
+            return None
+        if flags & IFF_LOOPBACK:
+            found.add(name)
+    return found
+
+
 def host_addresses() -> HostAddresses:
     """This host's addresses, read now from its interfaces."""
-    interfaces = {name: netifaces.ifaddresses(name) for name in netifaces.interfaces()}
-    # psutil knows the IFF_LOOPBACK flag on Linux/macOS/BSD; on Windows `flags` is empty and
-    # the 127.x address itself marks the loopback network (parse_interfaces checks both).
-    loopback = {
-        name
-        for name, stats in psutil.net_if_stats().items()
-        if "loopback" in getattr(stats, "flags", "").split(",")
-    }
+    names = netifaces.interfaces()
+    interfaces = {name: netifaces.ifaddresses(name) for name in names}
+    # The IFF_LOOPBACK flag: from sysfs on Linux, else psutil (macOS/BSD); on Windows psutil's
+    # `flags` is empty and the 127.x address itself marks the loopback network
+    # (parse_interfaces checks both).
+    loopback = sysfs_loopback(names) if sys.platform == "linux" else None
+    if loopback is None:
+        import psutil  # noqa: PLC0415 (lazy: see the module's docstring)
+
+        loopback = {
+            name
+            for name, stats in psutil.net_if_stats().items()
+            if "loopback" in getattr(stats, "flags", "").split(",")
+        }
     return parse_interfaces(interfaces, loopback, windows=sys.platform == "win32")
 
 
@@ -111,6 +138,8 @@ def _describe(pid: int) -> Described:
     The executable is what tells MDaemon's own processes from others of the same name (Windows:
     a service's path may be hidden from a non-elevated run; Linux: /proc/<pid>/exe, resolved).
     """
+    import psutil  # noqa: PLC0415 (lazy: see the module's docstring)
+
     try:
         proc = psutil.Process(pid)
     except psutil.Error:
@@ -137,6 +166,8 @@ def rows_from_connections(
     describe: Callable[[int], Described] = _describe,
 ) -> tuple[ListeningSocket, ...]:
     """Keep the listening rows of psutil connections and name their processes (once per pid)."""
+    import psutil  # noqa: PLC0415 (lazy: see the module's docstring)
+
     names: dict[int, Described] = {}
     rows: list[ListeningSocket] = []
     for conn in connections:
@@ -169,6 +200,8 @@ class _Conn(NamedTuple):
 
 def _per_process_connections() -> list[Any]:
     """Fallback where the system-wide table needs privileges (macOS): what each process shows."""
+    import psutil  # noqa: PLC0415 (lazy: see the module's docstring)
+
     found: list[Any] = []
     for proc in psutil.process_iter():
         try:
@@ -181,6 +214,8 @@ def _per_process_connections() -> list[Any]:
 
 def listening_sockets() -> tuple[ListeningSocket, ...]:
     """The host's listener table now. Rows whose owner is hidden have pid/name None."""
+    import psutil  # noqa: PLC0415 (lazy: see the module's docstring)
+
     try:
         try:
             connections: list[Any] = list(psutil.net_connections(kind="inet"))

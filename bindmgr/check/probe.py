@@ -1,8 +1,9 @@
 """Bind checks for `bindmgr check`: can MDaemon bind each (IP, listener)? A real bind, then release.
 
 asyncio orchestrates (bounded batches; the listener table is awaited in a thread beside the
-binds); the binds run in synchronous batches. Never prints, never sets SO_REUSEPORT, and never
-answers `ok` without a successful bind (and listen, for TCP) on an address of this host.
+binds, or on Linux after them and only when a bind failed); the binds run in synchronous
+batches. Never prints, never sets SO_REUSEPORT, and never answers `ok` without a successful
+bind (and listen, for TCP) on an address of this host.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import errno
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -18,7 +20,14 @@ from itertools import chain
 from typing import Final
 
 from bindmgr.check.hostinfo import HostAddresses
-from bindmgr.check.verdict import BOUND, RESOURCE_ERRNOS, ListenerIndex, Outcome, Results
+from bindmgr.check.verdict import (
+    BOUND,
+    RESOURCE_ERRNOS,
+    ListenerIndex,
+    Outcome,
+    Results,
+    needs_table,
+)
 from bindmgr.errors import ResourceError, UsageError
 from bindmgr.model import IPAddress, Listener, ListeningSocket, ProbeResult, Proto
 
@@ -33,6 +42,17 @@ from bindmgr.model import IPAddress, Listener, ListeningSocket, ProbeResult, Pro
 #   an active listener holds). Not testable on Linux, where the attribute does not exist.
 # - An unspecified IPv6 address gets IPV6_V6ONLY=1, Windows' default, so [::] is judged alone.
 _EXCLUSIVE: Final[int | None] = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)
+
+# When the listener table is read. On Linux a bind that succeeds proves that no listener
+# conflicts with it: a specific bind beside a LISTEN socket on the same address or on the
+# wildcard (0.0.0.0 or a dual-stack [::]) of the port fails with EADDRINUSE, SO_REUSEADDR or
+# not, and so does a UDP bind beside a bound one (we set no SO_REUSEADDR for UDP, never
+# SO_REUSEPORT). So the table is read only when a bind failed with an errno whose meaning it
+# decides (in use, denied: verdict.TABLE_ERRNOS), to name the holder: a check where every
+# bind succeeds never reads it (no psutil import, no /proc scan, no thread). Windows lets a
+# specific bind succeed beside a wildcard listener, and BSD and macOS do with SO_REUSEADDR:
+# there the table is always read, in a thread beside the binds.
+TABLE_ON_FAILURE: Final = sys.platform == "linux"
 _Opts = tuple[tuple[int, int, int], ...]
 
 
@@ -121,6 +141,7 @@ async def check(
     batch_size: int = 8,
     progress: Callable[[int, int], None] | None = None,
     mdaemon_dir: str | None = None,
+    table_on_failure: bool = TABLE_ON_FAILURE,
 ) -> tuple[ProbeResult, ...]:
     """Probe every (ip, listener); results ordered by the given ips, then the given listeners.
 
@@ -136,6 +157,9 @@ async def check(
     descriptors are probed again once the table is read (its descriptors closed); if that fails
     too, ResourceError. Unspecified addresses (0.0.0.0, ::) are probed last, after the table
     was read, so that no probe of theirs is mistaken for a wildcard listener.
+
+    `table_on_failure` (Linux, see TABLE_ON_FAILURE): the table is read after every probe,
+    and only when a bind failed in a way it explains; no probe is open while it is read.
     """
     if batch_size < 1:
         raise UsageError(f"batch size {batch_size} is not allowed; give 1 or more")
@@ -171,7 +195,7 @@ async def check(
         progress(0, total)
     unspecified = [ip.is_unspecified for ip in unique]
     specific = [i for i, wild in enumerate(unspecified) if not wild]
-    rows = _TableRead(listener_table)
+    rows = None if table_on_failure else _TableRead(listener_table)
     try:
         clock = time.perf_counter
         next_yield = clock() + YIELD_INTERVAL
@@ -180,9 +204,10 @@ async def check(
             if clock() >= next_yield:
                 await asyncio.sleep(0)  # let the loop breathe: other tasks, cancellation
                 next_yield = clock() + YIELD_INTERVAL
-        table = ListenerIndex(await rows.result())
+        table = None if rows is None else ListenerIndex(await rows.result())
     finally:
-        rows.close()
+        if rows is not None:
+            rows.close()
 
     late = [*retry, *(i for i, wild in enumerate(unspecified) if wild)]
     retry.clear()
@@ -190,6 +215,8 @@ async def check(
         stopped = probe([i])
         if stopped is not None:
             raise _resource_error(stopped, done, total)
+    if table is None:
+        table = ListenerIndex(await _read_table(listener_table) if needs_table(outcomes) else ())
 
     results = Results(pairs, table, mdaemon_dir=mdaemon_dir)
     per_ip = [
@@ -199,6 +226,15 @@ async def check(
         return tuple(chain.from_iterable(per_ip))
     by_ip = dict(zip(unique, per_ip, strict=True))
     return tuple(chain.from_iterable(by_ip[ip] for ip in ips))
+
+
+async def _read_table(read: Callable[[], Sequence[ListeningSocket]]) -> Sequence[ListeningSocket]:
+    """The listener table, read in its thread while the loop runs on."""
+    rows = _TableRead(read)
+    try:
+        return await rows.result()
+    finally:
+        rows.close()
 
 
 class _TableRead:
@@ -254,6 +290,7 @@ def run_check(
     batch_size: int = 8,
     progress: Callable[[int, int], None] | None = None,
     mdaemon_dir: str | None = None,
+    table_on_failure: bool = TABLE_ON_FAILURE,
 ) -> tuple[ProbeResult, ...]:
     """check() from synchronous code: the one place `asyncio.run` is called."""
     work = check(
@@ -265,6 +302,7 @@ def run_check(
         batch_size=batch_size,
         progress=progress,
         mdaemon_dir=mdaemon_dir,
+        table_on_failure=table_on_failure,
     )
     found: list[tuple[ProbeResult, ...]] = []
 

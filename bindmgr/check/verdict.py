@@ -28,11 +28,13 @@ __all__ = [
     "ERRNO_STATUS",
     "MDAEMON_PROCESSES",
     "RESOURCE_ERRNOS",
+    "TABLE_ERRNOS",
     "WINDOWS",
     "ListenerIndex",
     "Outcome",
     "Results",
     "classify",
+    "needs_table",
 ]
 
 # Running out of descriptors (or buffers) is "cannot continue", never a per-address answer.
@@ -69,6 +71,21 @@ ERRNO_STATUS: Final[Mapping[int, ProbeStatus]] = {
 
 Outcome = int | None  # 0 = bound (and listening); an errno; None = an OSError without errno
 BOUND: Final = 0
+
+# The failures classify() looks up in the listener table (to name the holder, or to tell a
+# held port from a denied one on Windows); every other outcome is decided without it.
+TABLE_ERRNOS: Final = frozenset(
+    code
+    for code, status in ERRNO_STATUS.items()
+    if status in (ProbeStatus.IN_USE, ProbeStatus.DENIED)
+)
+
+
+def needs_table(outcomes: Sequence[Sequence[Outcome]]) -> bool:
+    """Whether any outcome is a failure whose meaning the listener table decides (for a
+    probe where a successful bind proves that nothing conflicts: Linux, see probe)."""
+    codes = TABLE_ERRNOS
+    return any(not codes.isdisjoint(per_ip) for per_ip in outcomes)
 
 
 _K = TypeVar("_K")

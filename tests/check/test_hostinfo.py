@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 from ipaddress import IPv4Address, IPv4Network, IPv6Address
+from pathlib import Path
 from types import SimpleNamespace
 
 import netifaces
 import psutil
+import pytest
 
 from bindmgr.check import hostinfo
 from bindmgr.check.hostinfo import HostAddresses, ListeningSocket, parse_interfaces, parse_ip
@@ -181,3 +184,25 @@ def test_on_windows_loopback_is_local_whatever_the_interface_list_says() -> None
     assert IPv6Address("::1") in windows
     assert IPv4Address("192.0.2.8") not in windows  # only loopback networks are whole
     assert IPv4Address("127.5.6.7") not in parse_interfaces(listed)
+
+
+def test_sysfs_loopback_flags(tmp_path: Path) -> None:
+    for name, flags in (("lo", "0x9\n"), ("eth0", "0x1003\n"), ("dummy0", "0x8b\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "flags").write_text(flags)
+    assert hostinfo.sysfs_loopback(["lo", "eth0", "dummy0"], tmp_path) == {"lo", "dummy0"}
+    assert hostinfo.sysfs_loopback([], tmp_path) == set()
+    assert hostinfo.sysfs_loopback(["lo", "gone"], tmp_path) is None  # then psutil is asked
+    (tmp_path / "eth0" / "flags").write_text("junk")
+    assert hostinfo.sysfs_loopback(["eth0"], tmp_path) is None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="/sys/class/net is Linux's")
+def test_sysfs_and_psutil_agree_on_this_hosts_loopback_interfaces() -> None:
+    names = netifaces.interfaces()
+    by_psutil = {
+        name
+        for name, stats in psutil.net_if_stats().items()
+        if name in names and "loopback" in stats.flags.split(",")
+    }
+    assert hostinfo.sysfs_loopback(names) == by_psutil

@@ -17,7 +17,7 @@ import pytest
 
 from bindmgr.check import hostinfo
 from bindmgr.check.hostinfo import HostAddresses
-from bindmgr.check.probe import bind_batch, bind_specs, check, run_check
+from bindmgr.check.probe import TABLE_ON_FAILURE, bind_batch, bind_specs, check, run_check
 from bindmgr.errors import ResourceError, UsageError
 from bindmgr.model import ListeningSocket, ProbeStatus, Proto
 from tests.support.probe import (
@@ -151,7 +151,11 @@ def test_listener_table_wildcard_row_blocks_a_successful_bind() -> None:
     """Windows lets a specific bind coexist with a wildcard listener: the table decides."""
     row = ListeningSocket(ip("0.0.0.0"), 40123, Proto.TCP, 777, "nginx.exe", "nginx.exe -g x")
     (result,) = run_check(
-        [ip("127.0.0.18")], [tcp(40123)], host_addresses=LOOPBACK, listener_table=lambda: (row,)
+        [ip("127.0.0.18")],
+        [tcp(40123)],
+        host_addresses=LOOPBACK,
+        table_on_failure=False,  # the table beside the binds (Windows, BSD)
+        listener_table=lambda: (row,),
     )
     assert result.status is ProbeStatus.IN_USE_WILDCARD
     assert result.errno is None
@@ -169,6 +173,7 @@ def test_own_probe_in_the_table_is_not_a_holder() -> None:
         [ip("127.0.0.19")],
         [tcp(40124), udp(40124)],
         host_addresses=LOOPBACK,
+        table_on_failure=False,  # the table beside the binds (Windows, BSD)
         listener_table=lambda: (me, gone),
     )
     assert [r.status for r in results] == [ProbeStatus.OK, ProbeStatus.OK]
@@ -340,7 +345,13 @@ def test_table_failure_propagates_as_itself() -> None:
         raise ResourceError("ran out", hint="raise ulimit -n")
 
     with pytest.raises(ResourceError):
-        run_check([ip("127.0.3.4")], [tcp(40130)], host_addresses=LOOPBACK, listener_table=broken)
+        run_check(
+            [ip("127.0.3.4")],
+            [tcp(40130)],
+            host_addresses=LOOPBACK,
+            table_on_failure=False,  # the table beside the binds (Windows, BSD)
+            listener_table=broken,
+        )
 
 
 @pytest.mark.asyncio
@@ -388,6 +399,7 @@ def test_a_failing_bind_stops_the_check_and_its_table_thread(
             [ip("127.0.3.9")],
             [tcp(40131)],
             host_addresses=LOOPBACK,
+            table_on_failure=False,  # the table beside the binds (Windows, BSD)
             listener_table=table,
             socket_factory=factory,
         )
@@ -418,6 +430,7 @@ def test_a_table_failure_seen_before_a_bind_failure_is_not_left_unretrieved(
             [IPv4Address(f"127.0.5.{n}") for n in range(1, 61)],
             [tcp(40133)],
             host_addresses=LOOPBACK,
+            table_on_failure=False,  # the table beside the binds (Windows, BSD)
             listener_table=table,
             socket_factory=factory,
             batch_size=1,
@@ -448,6 +461,7 @@ async def test_a_long_check_yields_to_the_loop_and_can_be_cancelled() -> None:
             ips,
             [tcp(40132)],
             host_addresses=LOOPBACK,
+            table_on_failure=False,  # the table beside the binds (Windows, BSD)
             listener_table=no_table,
             socket_factory=slow_factory,
             batch_size=1,
@@ -468,3 +482,79 @@ async def test_a_long_check_yields_to_the_loop_and_can_be_cancelled() -> None:
     assert 20 <= seen[-1] < len(ips)
     assert len(ticks) > 1  # the other task ran while the check was binding
     assert _table_threads() == []
+
+
+linux_only = pytest.mark.skipif(
+    not TABLE_ON_FAILURE, reason="the table is read only after a failed bind on Linux"
+)
+
+
+def _never() -> tuple[ListeningSocket, ...]:
+    raise AssertionError("the listener table was read")
+
+
+@linux_only
+def test_linux_reads_no_table_when_every_bind_succeeds() -> None:
+    results = run_check(
+        [ip("127.0.6.1"), ip("127.0.6.2")],
+        [tcp(40140), udp(40140)],
+        host_addresses=LOOPBACK,
+        listener_table=_never,
+    )
+    assert [r.status for r in results] == [ProbeStatus.OK] * 4
+    assert _table_threads() == []
+
+
+@linux_only
+def test_linux_reads_no_table_for_an_address_not_on_this_host() -> None:
+    (result,) = run_check(
+        [absent_testnet()], [tcp(40141)], host_addresses=hostinfo.host_addresses(),
+        listener_table=_never,
+    )  # fmt: skip
+    assert result.status is ProbeStatus.NOT_LOCAL
+
+
+@linux_only
+@pytest.mark.parametrize("proto", [Proto.TCP, Proto.UDP])
+def test_linux_reads_the_table_once_a_bind_fails_and_names_the_holder(proto: Proto) -> None:
+    reads = [0]
+    with listener_socket("127.0.6.3", proto=proto) as busy:
+        port = port_of(busy)
+        row = ListeningSocket(ip("127.0.6.3"), port, proto, 4321, "nginx", None)
+
+        def table() -> tuple[ListeningSocket, ...]:
+            reads[0] += 1
+            return (row,)
+
+        listeners = [tcp(port) if proto is Proto.TCP else udp(port), tcp(40142)]
+        busy_result, free = run_check(
+            [ip("127.0.6.3")], listeners, host_addresses=LOOPBACK, listener_table=table
+        )
+    assert reads == [1]
+    assert busy_result.status is ProbeStatus.IN_USE
+    assert busy_result.holder is not None
+    assert (busy_result.holder.pid, busy_result.holder.name) == (4321, "nginx")
+    assert free.status is ProbeStatus.OK
+    assert _table_threads() == []
+
+
+@linux_only
+def test_linux_table_read_after_a_failure_can_fail_as_itself() -> None:
+    def broken() -> tuple[ListeningSocket, ...]:
+        raise ResourceError("ran out", hint="raise ulimit -n")
+
+    with listener_socket("127.0.6.4") as busy, pytest.raises(ResourceError):
+        run_check(
+            [ip("127.0.6.4")], [tcp(port_of(busy))], host_addresses=LOOPBACK,
+            listener_table=broken,
+        )  # fmt: skip
+    assert _table_threads() == []
+
+
+@linux_only
+def test_linux_real_table_names_this_process_as_the_holder() -> None:
+    with listener_socket("127.0.6.5") as busy:
+        (result,) = check_real([ip("127.0.6.5")], [tcp(port_of(busy))])
+    assert result.status is ProbeStatus.IN_USE
+    assert result.holder is not None
+    assert result.holder.pid == os.getpid()

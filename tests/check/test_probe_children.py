@@ -149,6 +149,7 @@ DENIED_SCRIPT = (
 import concurrent.futures.thread  # imported before dropping privileges
 port = int(sys.argv[1])
 real_check(["127.0.0.24"], [Listener("warm", "Warm", 0)])  # loads every lazy import as root
+from bindmgr.check import hostinfo; hostinfo.listening_sockets()  # psutil: read on failure only
 os.setgroups([]); os.setgid(65534); os.setuid(65534)
 assert os.geteuid() == 65534
 show(real_check(["127.0.0.24"], [Listener("smtp", "SMTP", port)]))

@@ -17,6 +17,7 @@ from bindmgr.check.verdict import (
     ListenerIndex,
     Results,
     classify,
+    needs_table,
 )
 from bindmgr.model import Holder, ProbeResult, ProbeStatus, Proto
 from tests.support.probe import ip, tcp, udp
@@ -286,3 +287,14 @@ def test_the_fast_path_gives_what_classify_gives(
     ]
     assert fast == slow
     assert [type(r) for r in fast] == [ProbeResult] * 3
+
+
+def test_needs_table_only_for_failures_the_table_explains() -> None:
+    assert not needs_table([])
+    assert not needs_table([[BOUND, BOUND], [BOUND]])
+    assert not needs_table([[BOUND, errno.EADDRNOTAVAIL, None, errno.ENETDOWN]])
+    for code in (errno.EADDRINUSE, 10048, errno.EACCES, errno.EPERM, 10013):
+        assert needs_table([[BOUND], [BOUND, code]])
+    # every outcome classify() looks up in the table is one of them
+    looked_up = {ProbeStatus.IN_USE, ProbeStatus.DENIED}
+    assert all(needs_table([[c]]) for c, s in ERRNO_STATUS.items() if s in looked_up)
