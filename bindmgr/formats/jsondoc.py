@@ -61,8 +61,24 @@ def _c_encoder(depth: int) -> Callable[[object], str]:
     while len(_ENCODERS) <= depth:
         pad = ",\n" + "  " * (len(_ENCODERS) + 1)
         encoder = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(pad, ": "))
-        _ENCODERS.append(encoder.encode)
+        make: Callable[..., Callable[[object, int], Iterable[str]]] | None
+        make = getattr(json.encoder, "c_make_encoder", None)
+        if make is None:  # no C accelerator (not CPython): json's own way, the same bytes
+            _ENCODERS.append(encoder.encode)
+            continue
+        # What JSONEncoder.encode builds on every call, built once: default (TypeError), the
+        # ASCII string encoder, no indent; no markers (a shared dict would keep the entries
+        # of a failed call): bindmgr's documents are trees, a cycle would be a RecursionError.
+        chunks = make(
+            None, encoder.default, json.encoder.encode_basestring_ascii, None,
+            ": ", pad, False, False, False,
+        )  # fmt: skip
+        _ENCODERS.append(_joined(chunks))
     return _ENCODERS[depth]
+
+
+def _joined(chunks: Callable[[object, int], Iterable[str]]) -> Callable[[object], str]:
+    return lambda value: "".join(chunks(value, 0))
 
 
 def _flat(value: object) -> bool:
@@ -89,9 +105,7 @@ def _encode(value: object, depth: int, out: list[str]) -> None:
             out.append(text.replace("\n", pad))
             return
         out.append("{")
-        for i, (key, item) in enumerate(value.items()):
-            out += ("," if i else "", inner, json.encoder.encode_basestring_ascii(key), ": ")
-            _encode(item, depth + 1, out)
+        _encode_members(list(value.items()), depth, out)
         out.append(pad + "}")
     elif isinstance(value, list | tuple):
         if not value:
@@ -110,6 +124,26 @@ def _encode(value: object, depth: int, out: list[str]) -> None:
         out.append(pad + "]" if wrote else "]")
     else:
         out.append(_c_encoder(depth)(value))  # a scalar (or json's TypeError for the rest)
+
+
+def _encode_members(members: list[tuple[str, object]], depth: int, out: list[str]) -> None:
+    """The members of a non-empty object at `depth` that holds a container; runs of scalar
+    members in one C call each (an object of them encoded, its braces dropped)."""
+    inner = "\n" + "  " * (depth + 1)
+    i = 0
+    while i < len(members):  # every pass consumes at least one member: bounded
+        j = i
+        while j < len(members) and type(members[j][1]) in _SCALARS:
+            j += 1
+        out += ("," if i else "", inner)
+        if j - i > 1:
+            out.append(_c_encoder(depth)(dict(members[i:j]))[1:-1])
+            i = j
+        else:
+            key, item = members[i]
+            out += (json.encoder.encode_basestring_ascii(key), ": ")
+            _encode(item, depth + 1, out)
+            i += 1
 
 
 def _encode_items(

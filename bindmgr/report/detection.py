@@ -6,9 +6,9 @@ Pure: a `Detection` and what was scanned in, text or JSON out.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from bindmgr.formats.jsondoc import dumps_json
 from bindmgr.read.clues import SETTINGS
 from bindmgr.read.detect import (
     Ambiguity,
@@ -132,4 +132,4 @@ def render_json(
         "skipped": [{"file": name, "reason": why} for name, why in skipped],
         "settings": [_setting(i) for i in items if i is not None],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return dumps_json(doc)

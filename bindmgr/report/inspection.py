@@ -5,10 +5,10 @@ Pure: a read configuration and the host's addresses in, text or JSON out.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bindmgr.formats.jsondoc import dumps_json
 from bindmgr.model import Config, Domain, IPAddress
 from bindmgr.read.config import KeyPresence
 from bindmgr.report.wording import safe
@@ -152,4 +152,4 @@ def render_json(ins: Inspection) -> str:
         "problems": [{"file": p.file, "line": p.line, "message": p.message} for p in c.problems],
         "inputs": [{"file": f.name, "sha256": f.sha256} for f in c.inputs],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return dumps_json(doc)
