@@ -43,9 +43,19 @@ def _section_span(
     return {i for i in range(start - 1, end) if not lines[i].lstrip(" \t\v").startswith(";")}
 
 
-def verify_edit(name: str, old: bytes, new: bytes, changes: Sequence[Change]) -> None:
+def verify_edit(
+    name: str,
+    old: bytes,
+    new: bytes,
+    changes: Sequence[Change],
+    *,
+    before: IniFile | None = None,
+) -> None:
+    """`before`: the scan of `old`, when the caller has it (the reader's, which the plan was
+    made from); the new bytes are always scanned here."""
     old_text, new_text = decode(old, name), decode(new, name)
-    before, after = IniFile(old_text, name), IniFile(new_text, name)
+    before = IniFile(old_text, name) if before is None else before
+    after = IniFile(new_text, name)
     old_lines, new_lines = split_lines(old_text.text), split_lines(new_text.text)
     headers: list[int] | None = None  # found on the first deleted section
     removed: set[int] = set()  # old lines an edit replaced (a changed key's line)
@@ -92,12 +102,19 @@ def _untouched_read_alike(
     touched: set[tuple[str, str]],
 ) -> None:
     """Every value the changes do not touch reads back as before."""
-    for section in before.sections():
-        if before.section_text(section) == after.section_text(section):
-            continue  # the same text reads the same keys and values
-        folded = fold(section)
+    now_texts = after.section_texts()
+    changed = [
+        folded
+        for folded, text in before.section_texts().items()
+        if now_texts.get(folded) != text  # the same text reads the same keys and values
+    ]
+    if not changed:
+        return
+    names = {fold(section): section for section in before.sections()}  # the keys above
+    for folded in changed:
         if folded in gone_sections:
             continue
+        section = names[folded]
         now = after.section_entries(section)
         for fkey, (key, value) in before.section_entries(section).items():
             if (folded, fold(key)) in touched:

@@ -261,7 +261,8 @@ def _apply(
         )
     new = apply_changes(originals, plan.changes)
     for name, data in new.items():  # prove the edit before anything touches the disk
-        verify_edit(name, originals[name], data, _changes_for(plan, name))
+        before = app.files.get(name) if app.data.get(name) == originals[name] else None
+        verify_edit(name, originals[name], data, _changes_for(plan, name), before=before)
 
     def verify(name: str, data: bytes) -> None:
         # The proof is a pure function of (original, bytes, changes): bytes that read back

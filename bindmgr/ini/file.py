@@ -110,6 +110,11 @@ class IniFile:
     def has_section(self, section: str) -> bool:
         return self._section(section) is not None
 
+    def section_texts(self) -> dict[str, str]:
+        """The text of every section MDaemon reads, by folded name (`folded(section)`), in file
+        order: section_text for all of them in one pass."""
+        return {name: block.text() for name, block in self._index.items()}
+
     def section_text(self, section: str) -> str | None:
         """The exact text of the section MDaemon reads under this name, from its header to the
         next header, or None when it is absent. Two sections of the same text read alike."""

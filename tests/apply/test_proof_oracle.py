@@ -2,6 +2,7 @@
 on real edits, and on edits tampered with anywhere, the same pass or the same message."""
 
 from collections.abc import Sequence
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -144,7 +145,11 @@ def test_same_verdict_as_the_per_key_proof(
     if tamper[0] and len(parts) > 1:  # replace the nth occurrence (or the last)
         k = min(nth, len(parts) - 2)
         new = tamper[0].join(parts[: k + 1]) + tamper[1] + tamper[0].join(parts[k + 1 :])
-    assert verdict(verify_edit, old, new, edit) == verdict(oracle, old, new, edit)
+    expected = verdict(oracle, old, new, edit)
+    assert verdict(verify_edit, old, new, edit) == expected
+    scanned = IniFile.from_bytes(old, "D")  # the reader's scan, as apply passes it
+    with_scan = partial(verify_edit, before=scanned)
+    assert verdict(with_scan, old, new, edit) == expected
 
 
 @pytest.mark.parametrize("at", [0, 1, 2_999, 5_997, 5_998, 5_999])
