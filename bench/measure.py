@@ -32,10 +32,15 @@ class Case:
     setup: Callable[[], None] | None = None  # run (untimed) before every run
     seconds: list[float] = field(default_factory=list)
     peak_kb: list[int] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system seconds
 
     @property
     def ms(self) -> float:
         return statistics.median(self.seconds) * 1e3
+
+    @property
+    def cpu_ms(self) -> float:
+        return statistics.median(self.cpu) * 1e3
 
     @property
     def peak_mb(self) -> float:
@@ -56,8 +61,9 @@ def child_env(pycache: Path) -> dict[str, str]:
     return env
 
 
-def run_once(case: Case, env: dict[str, str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS in KB) of one run; BenchError on a wrong exit status."""
+def run_once(case: Case, env: dict[str, str]) -> tuple[float, int, float]:
+    """(wall seconds, peak RSS in KB, CPU seconds) of one run; BenchError on a wrong exit
+    status."""
     if case.setup is not None:
         case.setup()
     start = time.perf_counter()
@@ -90,7 +96,7 @@ def run_once(case: Case, env: dict[str, str]) -> tuple[float, int]:
             f"{case.label}: exited {proc.returncode}, expected {case.expect}: "
             f"{err.decode(errors='replace')[-800:]}"
         )
-    return elapsed, rusage.ru_maxrss
+    return elapsed, rusage.ru_maxrss, rusage.ru_utime + rusage.ru_stime
 
 
 def interleave(cases: Sequence[Case], runs: int, env: dict[str, str]) -> None:
@@ -100,9 +106,10 @@ def interleave(cases: Sequence[Case], runs: int, env: dict[str, str]) -> None:
     for round_no in range(runs):
         for k in range(len(cases)):
             case = cases[(k + round_no) % len(cases)]
-            seconds, peak = run_once(case, env)
+            seconds, peak, cpu = run_once(case, env)
             case.seconds.append(seconds)
             case.peak_kb.append(peak)
+            case.cpu.append(cpu)
 
 
 def python(*args: str) -> list[str]:
