@@ -43,7 +43,9 @@ def _hidden(ch: str) -> bool:
 
 def safe(text: str) -> str:
     """Free text (names, reasons, messages) with every invisible or control character escaped."""
-    if not any(_hidden(ch) for ch in text):
+    # isprintable() is False for every _HIDDEN category (and for a few more, which then take
+    # the look character by character): the common, all-printable text costs one C call.
+    if text.isprintable() or not any(_hidden(ch) for ch in text):
         return text
     return "".join(_escape_char(ch) if _hidden(ch) else ch for ch in text)
 
