@@ -9,6 +9,7 @@ Nothing below this module calls sys.exit or prints errors.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import sys
@@ -237,6 +238,12 @@ def main(
         env=os.environ if env is None else env,
     )
     words = sys.argv[1:] if argv is None else list(argv)
+    # bindmgr makes many objects and almost no reference cycles: with the default thresholds
+    # (700, 10, 10) the collector walks every live object again and again while 100,000
+    # domains are read (docs/performance.md). A run's garbage is freed by reference counting;
+    # the collector runs now and then all the same. Put back on the way out (tests call main).
+    thresholds = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
     try:
         return _run(words, console)
     except SystemExit as exc:  # --help and --version
@@ -261,6 +268,11 @@ def main(
             _LAST_RESORT_HINT.format("this is a bug in bindmgr, please report it with the command"),
         )
         return int(ExitCode.INTERNAL)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+GC_THRESHOLD = 100_000  # allocations between collections of the youngest generation
 
 
 def _run(words: list[str], console: Console) -> int:
