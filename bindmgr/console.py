@@ -3,10 +3,13 @@
 Commands print only through a `Console`; tests pass their own streams. Colour appears only on a
 TTY and never when NO_COLOR is set (https://no-color.org); progress goes to stderr on a TTY.
 Errors and notes are escaped here (reports are escaped by their renderers).
+Writing never fails on a character the stream cannot encode (`safe_stream`), nor on a stream
+that went away.
 """
 
 from __future__ import annotations
 
+import io
 import signal
 import sys
 import time
@@ -47,6 +50,10 @@ class Console:
     inp: TextIO | None = field(default_factory=lambda: sys.stdin)
     env: Mapping[str, str] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        self.out = safe_stream(self.out, self.env)
+        self.err = safe_stream(self.err, self.env)
 
     @property
     def color(self) -> bool:
@@ -113,11 +120,39 @@ def visible(text: str) -> str:
     return "\n".join(safe(line) for line in text.split("\n"))
 
 
+def safe_stream(stream: TextIO, env: Mapping[str, str], platform: str = sys.platform) -> TextIO:
+    """`stream`, set up so that any text can be written to it.
+
+    Names come from MDaemon's files, and a UTF-16LE file can hold any character. On Windows a
+    stream that is not a console (a pipe, or a file: `bindmgr inspect > state.txt`) would be in
+    the ANSI code page, so it is switched to UTF-8, which holds them all, unless
+    PYTHONIOENCODING chose an encoding; the console itself takes any text already. Elsewhere the
+    locale's encoding is kept. Where a character still cannot be encoded, it is written as a
+    backslash escape (`\\u4f8b`) instead of failing. Streams other than real text files (a test's
+    StringIO) are returned as they are.
+    """
+    if not isinstance(stream, io.TextIOWrapper):
+        return stream
+    try:
+        if platform == "win32" and not _isatty(stream) and "PYTHONIOENCODING" not in env:
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+        elif stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+    except (OSError, ValueError):  # closed, or already read from: _write still escapes
+        pass
+    return stream
+
+
 def _write(stream: TextIO, text: str) -> None:
     """Write and flush; a terminal or pipe that went away must not stop what bindmgr is doing
-    (a revert, say): its output is lost, the exit status still tells."""
+    (a revert, say): its output is lost, the exit status still tells. A character the stream
+    cannot encode is written as a backslash escape."""
     try:
-        stream.write(text)
+        try:
+            stream.write(text)
+        except UnicodeEncodeError:
+            encoding = getattr(stream, "encoding", None) or "ascii"
+            stream.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
         stream.flush()
     except OSError:
         pass

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bindmgr.console import Console, hangups
+from bindmgr.console import Console, hangups, safe_stream
 
 
 class Tty(io.StringIO):
@@ -110,3 +110,55 @@ def test_hangups_interrupt_or_are_ignored_and_handlers_come_back(sig: signal.Sig
     with hangups("ignore"):
         os.kill(os.getpid(), sig)
     assert signal.getsignal(sig) == before
+
+
+def legacy_stream(encoding: str = "cp1252") -> io.TextIOWrapper:
+    """A file-like stream in a code page that lacks most of Unicode (strict, as Python opens
+    a redirected stdout on Windows)."""
+    return io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict")
+
+
+def written(stream: io.TextIOWrapper) -> bytes:
+    stream.flush()
+    buffer = stream.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue()
+
+
+def test_a_name_outside_the_streams_code_page_is_escaped_not_fatal() -> None:
+    out, err = legacy_stream(), legacy_stream()
+    console = Console(out=out, err=err)
+    console.print("[\u4f8b\u3048.example] caf\u00e9")
+    console.error("no [\u4f8b\u3048.example]", None)
+    assert written(out) == b"[\\u4f8b\\u3048.example] caf\xe9\n"
+    assert written(err) == b"error: no [\\u4f8b\\u3048.example]\n"
+
+
+def test_on_windows_a_redirected_stream_becomes_utf8() -> None:
+    out = safe_stream(legacy_stream(), {}, platform="win32")
+    out.write("[\u4f8b\u3048.example]\n")
+    assert written(out) == "[\u4f8b\u3048.example]\n".encode()
+    # PYTHONIOENCODING chose the encoding: kept, and what it lacks is escaped
+    kept = safe_stream(legacy_stream(), {"PYTHONIOENCODING": "cp1252"}, platform="win32")
+    kept.write("\u4f8b\n")
+    assert written(kept) == b"\\u4f8b\n"
+    # elsewhere the locale's encoding stays
+    linux = safe_stream(legacy_stream("latin-1"), {}, platform="linux")
+    linux.write("\u00e9\u4f8b\n")
+    assert written(linux) == b"\xe9\\u4f8b\n"
+
+
+class Ascii(io.StringIO):
+    """A stream that cannot be reconfigured and refuses what ASCII lacks."""
+
+    encoding = "ascii"
+
+    def write(self, text: str) -> int:
+        text.encode("ascii")
+        return super().write(text)
+
+
+def test_a_stream_that_cannot_be_reconfigured_gets_escapes() -> None:
+    out = Ascii()
+    Console(out=out).print("\u4f8b")
+    assert out.getvalue() == "\\u4f8b\n"
