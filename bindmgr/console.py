@@ -1,7 +1,8 @@
 """The terminal edge: where output goes, whether to colour it, progress bars and prompts.
 
-Commands print only through a `Console`; tests pass their own streams. Colour appears only on a
-TTY and never when NO_COLOR is set (https://no-color.org); progress goes to stderr on a TTY.
+Commands print only through a `Console`; tests pass their own streams. Colour follows `--color`,
+then NO_COLOR, FORCE_COLOR and TERM=dumb, then whether stdout is a terminal that shows it
+(`color_rule`, `terminal_colors`); progress goes to stderr on a TTY.
 Errors and notes are escaped here (reports are escaped by their renderers).
 Writing never fails on a character the stream cannot encode (`safe_stream`), nor on a stream
 that went away.
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from types import FrameType
 from typing import TextIO
 
@@ -43,6 +45,36 @@ class Reply(StrEnum):
     TIMEOUT = "timeout"
 
 
+# Windows consoles show ANSI escapes as text (`←[1m`) unless virtual terminal processing is on
+# for the screen buffer (Windows 10 1511 and later; it stays on for the console afterwards).
+ENABLE_VIRTUAL_TERMINAL_PROCESSING = 0x0004
+
+
+def terminal_colors(stream: TextIO, platform: str = sys.platform) -> bool:
+    """Make the terminal `stream` writes to show ANSI colour: True when it does. Unix terminals
+    do; a Windows console does once virtual terminal processing is on, which this turns on
+    (False when it is not a console, or the console cannot: then bindmgr writes no colour)."""
+    if platform != "win32":
+        return True
+    return _windows_terminal_colors(stream)
+
+
+def color_rule(choice: str, env: Mapping[str, str]) -> bool | None:
+    """Colour on (True) or off (False) by `--color` and the environment, or None: it depends on
+    the terminal. In this order: `--color always|never`; NO_COLOR set and not empty: off
+    (https://no-color.org); FORCE_COLOR set and not empty: on (https://force-color.org);
+    TERM=dumb: off. The order is CPython's own (its `_colorize`)."""
+    if choice != "auto":
+        return choice == "always"
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    if env.get("TERM") == "dumb":
+        return False
+    return None
+
+
 @dataclass
 class Console:
     out: TextIO = field(default_factory=lambda: sys.stdout)
@@ -50,14 +82,23 @@ class Console:
     inp: TextIO | None = field(default_factory=lambda: sys.stdin)
     env: Mapping[str, str] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
+    color_choice: str = "auto"  # --color: auto, always or never
+    # Makes the terminal show ANSI colour, False where it cannot (a seam for the tests).
+    show_colors: Callable[[TextIO], bool] = terminal_colors
 
     def __post_init__(self) -> None:
         self.out = safe_stream(self.out, self.env)
         self.err = safe_stream(self.err, self.env)
 
-    @property
+    @cached_property
     def color(self) -> bool:
-        return _isatty(self.out) and "NO_COLOR" not in self.env
+        """Whether reports on stdout are coloured: `color_rule`, else when stdout is a terminal
+        that shows colour. Decided once; on a Windows console this turns colour on first."""
+        decided = color_rule(self.color_choice, self.env)
+        if decided is False:
+            return False
+        shows = _isatty(self.out) and self.show_colors(self.out)
+        return decided is True or shows
 
     @property
     def interactive(self) -> bool:
@@ -199,6 +240,29 @@ def _ready(stream: TextIO, timeout: float) -> bool:
 
 if sys.platform == "win32":
 
+    def _windows_terminal_colors(stream: TextIO) -> bool:
+        """GetConsoleMode, then SetConsoleMode with ENABLE_VIRTUAL_TERMINAL_PROCESSING added,
+        on the console handle behind `stream` (GetStdHandle's for stdout and stderr)."""
+        import ctypes  # noqa: PLC0415 - only a coloured run on Windows needs them
+        import msvcrt  # noqa: PLC0415
+        from ctypes import wintypes  # noqa: PLC0415
+
+        try:
+            handle = msvcrt.get_osfhandle(stream.fileno())
+        except (AttributeError, OSError, ValueError):
+            return False
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        kernel32.GetConsoleMode.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+        kernel32.SetConsoleMode.argtypes = (wintypes.HANDLE, wintypes.DWORD)
+        mode = wintypes.DWORD()
+        if not kernel32.GetConsoleMode(handle, ctypes.byref(mode)):
+            return False  # not a console: a pipe or a file
+        if mode.value & ENABLE_VIRTUAL_TERMINAL_PROCESSING:
+            return True
+        return bool(
+            kernel32.SetConsoleMode(handle, mode.value | ENABLE_VIRTUAL_TERMINAL_PROCESSING)
+        )
+
     def _readline_windows(timeout: float) -> str | None:
         """A console line with a deadline: select() cannot wait on a Windows console, so poll
         the keyboard with msvcrt (bounded by the deadline). Not exercised by the Linux tests."""
@@ -224,3 +288,8 @@ if sys.platform == "win32":
             else:
                 time.sleep(0.05)
         return None
+
+else:
+
+    def _windows_terminal_colors(stream: TextIO) -> bool:
+        return False

@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sys
 from collections.abc import Iterator
 
 import pytest
 
-from bindmgr.console import Console, hangups, safe_stream
+from bindmgr.console import Console, hangups, safe_stream, terminal_colors
 
 
 class Tty(io.StringIO):
@@ -19,9 +20,66 @@ class Tty(io.StringIO):
 
 
 def test_colour_needs_a_tty_and_no_no_color() -> None:
-    assert Console(out=Tty(), env={}).color
-    assert not Console(out=Tty(), env={"NO_COLOR": ""}).color
-    assert not Console(out=io.StringIO(), env={}).color
+    def shown(stream: object) -> bool:
+        return True
+
+    assert Console(out=Tty(), env={}, show_colors=shown).color
+    assert not Console(out=Tty(), env={"NO_COLOR": "1"}, show_colors=shown).color
+    assert not Console(out=io.StringIO(), env={}, show_colors=shown).color
+
+
+# (--color, environment, stdout a terminal, the terminal shows colour) -> coloured
+COLOUR_RULES = [
+    ("auto", {}, True, True, True),
+    ("auto", {}, False, True, False),  # a pipe or a file
+    ("auto", {}, True, False, False),  # a console that cannot show it
+    ("auto", {"NO_COLOR": "1"}, True, True, False),
+    ("auto", {"NO_COLOR": ""}, True, True, True),  # set but empty counts as unset
+    ("auto", {"FORCE_COLOR": "1"}, False, True, True),
+    ("auto", {"FORCE_COLOR": "1"}, True, False, True),
+    ("auto", {"FORCE_COLOR": ""}, False, True, False),
+    ("auto", {"NO_COLOR": "1", "FORCE_COLOR": "1"}, True, True, False),  # NO_COLOR first
+    ("auto", {"TERM": "dumb"}, True, True, False),
+    ("auto", {"TERM": "dumb", "FORCE_COLOR": "1"}, True, True, True),
+    ("auto", {"TERM": "xterm-256color"}, True, True, True),
+    ("always", {}, False, False, True),
+    ("always", {"NO_COLOR": "1", "TERM": "dumb"}, False, True, True),  # the option wins
+    ("never", {}, True, True, False),
+    ("never", {"FORCE_COLOR": "1"}, True, True, False),
+]
+
+
+@pytest.mark.parametrize(("choice", "env", "tty", "shows", "coloured"), COLOUR_RULES)
+def test_colour_rules(
+    choice: str, env: dict[str, str], tty: bool, shows: bool, coloured: bool
+) -> None:
+    asked: list[object] = []
+
+    def show_colors(stream: object) -> bool:
+        asked.append(stream)
+        return shows
+
+    out = Tty() if tty else io.StringIO()
+    console = Console(out=out, env=env, color_choice=choice, show_colors=show_colors)
+    assert console.color is coloured
+    assert console.color is coloured
+    assert len(asked) <= 1  # decided once: the console mode is set at most once
+    assert asked in ([], [out])
+    if tty and choice != "never" and "NO_COLOR" not in env and env.get("TERM") != "dumb":
+        assert asked == [out]  # a terminal that may be coloured is asked to show it
+
+
+def test_terminal_colors_elsewhere_than_windows_is_a_given() -> None:
+    assert terminal_colors(Tty(), platform="linux")
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="Windows consoles only")
+def test_a_pipe_is_no_console_so_windows_shows_no_colour(
+    pipe: tuple[io.TextIOWrapper, int],
+) -> None:
+    _, write_fd = pipe
+    with os.fdopen(os.dup(write_fd), "w") as stream:
+        assert terminal_colors(stream) is False  # GetConsoleMode fails on a pipe
 
 
 def test_errors_and_notes_go_to_stderr() -> None:
@@ -115,7 +173,7 @@ def test_hangups_interrupt_or_are_ignored_and_handlers_come_back(sig: signal.Sig
 def legacy_stream(encoding: str = "cp1252") -> io.TextIOWrapper:
     """A file-like stream in a code page that lacks most of Unicode (strict, as Python opens
     a redirected stdout on Windows)."""
-    return io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict")
+    return io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict", newline="\n")
 
 
 def written(stream: io.TextIOWrapper) -> bytes:
@@ -127,7 +185,7 @@ def written(stream: io.TextIOWrapper) -> bytes:
 
 def test_a_name_outside_the_streams_code_page_is_escaped_not_fatal() -> None:
     out, err = legacy_stream(), legacy_stream()
-    console = Console(out=out, err=err)
+    console = Console(out=out, err=err, env={"PYTHONIOENCODING": "cp1252"})  # kept on Windows
     console.print("[\u4f8b\u3048.example] caf\u00e9")
     console.error("no [\u4f8b\u3048.example]", None)
     assert written(out) == b"[\\u4f8b\\u3048.example] caf\xe9\n"
