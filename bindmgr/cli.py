@@ -9,6 +9,7 @@ Nothing below this module calls sys.exit or prints errors.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import math
 import os
@@ -280,6 +281,7 @@ def _run(words: list[str], console: Console) -> int:
         console.print(build_parser().format_help())
         return int(ExitCode.OK)
     args = parse_args(words)
+    console = dataclasses.replace(console, color_choice=args.color)
     _check_counts(args)
     return int(COMMANDS[args.command](args, console))
 

@@ -1,13 +1,17 @@
-"""Text output to a pipe or a file never fails on a name from MDaemon's files: on Windows the
-report is UTF-8, elsewhere it is in the locale's encoding with backslash escapes for what that
-encoding lacks."""
+"""Text output: to a pipe or a file it never fails on a name from MDaemon's files (on Windows
+the report is UTF-8, elsewhere it is in the locale's encoding with backslash escapes for what
+that encoding lacks); `--color` chooses colour before the environment and the terminal."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bindmgr.cli import main
 from tests.support.probe import child_env
 from tests.support.sample import copy_sample
 
@@ -43,3 +47,38 @@ def test_inspect_piped_holds_a_name_outside_the_code_page(tmp_path: Path) -> Non
         assert NAME.encode("utf-8") in done.stdout  # the report is UTF-8
     else:
         assert b"\\u4f8b\\u3048.example" in done.stdout  # escaped in the locale's encoding
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "out", "coloured"),
+    [
+        ([], {}, Tty, sys.platform != "win32"),  # a StringIO is no Windows console
+        (["--color", "never"], {}, Tty, False),
+        (["--color", "always"], {}, io.StringIO, True),
+        (["--color", "always"], {"NO_COLOR": "1"}, io.StringIO, True),
+        (["--color", "auto"], {"NO_COLOR": "1"}, Tty, False),
+        ([], {"FORCE_COLOR": "1"}, io.StringIO, True),
+        ([], {"TERM": "dumb"}, Tty, False),
+    ],
+)
+def test_color_option_and_environment(
+    tmp_path: Path, argv: list[str], env: dict[str, str], out: type[io.StringIO], coloured: bool
+) -> None:
+    app, layout = copy_sample(tmp_path)
+    stdout, stderr = out(), io.StringIO()
+    plan = ["plan", "--app-dir", str(app), "--layout", str(layout)]
+    ips = ["--domain", "example.com", "--ip", "127.0.0.1", "--ip", "127.0.0.2"]
+    code = main([*argv, *plan, *ips], env=env, stdout=stdout, stderr=stderr, stdin=io.StringIO())
+    assert code == 2, stderr.getvalue()
+    assert ("\x1b[" in stdout.getvalue()) is coloured
+
+
+def test_color_takes_only_its_three_words() -> None:
+    err = io.StringIO()
+    assert main(["--color", "yes", "inspect"], env={}, stdout=io.StringIO(), stderr=err) == 1
+    assert "invalid choice: 'yes'" in err.getvalue()
