@@ -1,19 +1,18 @@
 """Bytes <-> text for Windows INI files, and the per-line rules of the profile API.
 
-Decodes as Windows does (UTF-16LE with `FF FE`, else cp1252 with every byte kept) so that
-encoding the text again gives back the exact bytes. Pure functions: no file access, no state.
+Decodes as Windows does (UTF-16LE with `FF FE`, else the ANSI code page with every byte kept:
+`codepage`) so that encoding the text again gives back the exact bytes. Pure functions: no file
+access, no state.
 """
 
 from __future__ import annotations
 
-import codecs
-import encodings.cp1252
 import re
 from dataclasses import dataclass
 
 from bindmgr.errors import EncodingError, ValueRefused
+from bindmgr.ini.codepage import CodePage, current, lookup
 
-ANSI = "cp1252"
 UTF16LE = "utf-16-le"
 BLANKS = " \t\v"  # what the profile API trims from lines, names and values
 CRLF = "\r\n"
@@ -23,13 +22,6 @@ MAX_VALUE = 65535  # GetPrivateProfileString returns at most this many character
 _BOM_UTF16LE = b"\xff\xfe"
 _BOM_UTF16BE = b"\xfe\xff"
 _BOM_UTF8 = b"\xef\xbb\xbf"
-
-# cp1252 leaves 0x81 0x8D 0x8F 0x90 0x9D undefined; Windows maps them to U+0081 etc. Doing the
-# same makes the table a bijection on all 256 bytes, so decode + encode is the identity.
-_ANSI_TABLE = "".join(
-    chr(i) if c == "\ufffe" else c for i, c in enumerate(encodings.cp1252.decoding_table)
-)
-_ANSI_MAP = codecs.charmap_build(_ANSI_TABLE)
 
 # A whole line with its terminator; a last line without one is matched by the second branch.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
@@ -42,35 +34,43 @@ class Decoded:
     """A file's text and what is needed to turn it back into the same bytes."""
 
     text: str
-    encoding: str  # ANSI or UTF16LE
+    encoding: str  # the ANSI code page's name ("cp1252", "cp932", ...) or UTF16LE
     bom: bytes  # b"\xff\xfe" for UTF-16LE, else b"" (a UTF-8 BOM stays part of the text)
     tail: bytes  # a stray last byte of an odd-length UTF-16LE file, else b""
-    utf8_bom: bool  # the file starts with EF BB BF, which Windows does not recognise
+    # The file starts with EF BB BF, which Windows does not recognise: how many characters of
+    # the text those three bytes became (3 in 1252, 2 in 932); 0 without it.
+    utf8_bom: int
+    ansi: CodePage | None = None  # the code page of an ANSI file; None for UTF-16LE
 
 
-def decode(data: bytes, name: str) -> Decoded:
-    """Decode `data` the way the profile API does; refuse what Windows cannot read."""
+def decode(data: bytes, name: str, codepage: int | None = None) -> Decoded:
+    """Decode `data` the way the profile API does; refuse what Windows cannot read.
+
+    `codepage`: the ANSI code page a file without a BOM is in; None: the one in effect
+    (`codepage.using`), 1252 unless set."""
     if data.startswith(_BOM_UTF16LE):
         body = data[2:]
         tail = body[-1:] if len(body) % 2 else b""
         text = body[: len(body) - len(tail)].decode(UTF16LE, "surrogatepass")
-        return Decoded(text, UTF16LE, _BOM_UTF16LE, tail, utf8_bom=False)
+        return Decoded(text, UTF16LE, _BOM_UTF16LE, tail, utf8_bom=0)
     if data.startswith(_BOM_UTF16BE):
         raise EncodingError(
             f"{name} is UTF-16BE (it starts with the bytes FE FF): Windows cannot read this "
             "encoding, so MDaemon sees no settings in it",
             hint="re-save it as ANSI or as UTF-16LE ('Unicode' in Notepad) and rerun",
         )
-    text = codecs.charmap_decode(data, "strict", _ANSI_TABLE)[0]
-    return Decoded(text, ANSI, b"", b"", utf8_bom=data.startswith(_BOM_UTF8))
+    page = lookup(current() if codepage is None else codepage)
+    text = page.decode(data)
+    bom = len(page.decode(_BOM_UTF8)) if data.startswith(_BOM_UTF8) else 0
+    return Decoded(text, page.name, b"", b"", utf8_bom=bom, ansi=page)
 
 
 def encode(text: str, decoded: Decoded) -> bytes:
     """Encode `text` back into the file's encoding, with its BOM and stray tail byte."""
-    if decoded.encoding == UTF16LE:
+    if decoded.ansi is None:
         body = text.encode(UTF16LE, "surrogatepass")
     else:
-        body = codecs.charmap_encode(text, "strict", _ANSI_MAP)[0]
+        body = decoded.ansi.encode(text)
     return decoded.bom + body + decoded.tail
 
 
@@ -226,13 +226,14 @@ def _unencodable(text: str, encoding: str) -> str | None:
     """Why `text` cannot be stored in the file's encoding, or None when it can."""
     if text.isascii():
         return None
+    page = None if encoding == UTF16LE else lookup(int(encoding.removeprefix("cp")))
     for i, ch in enumerate(text):
         if 0xD800 <= ord(ch) <= 0xDFFF:
             return f"character {i + 1} is a lone surrogate (U+{ord(ch):04X})"
-        if encoding == ANSI and ch not in _ANSI_TABLE:
+        if page is not None and page.lacks(ch):
             return (
-                f"character {i + 1} ({ch!r}, U+{ord(ch):04X}) does not exist in code page 1252, "
-                "which this file uses; Windows would write it as '?'"
+                f"character {i + 1} ({ch!r}, U+{ord(ch):04X}) does not exist in code page "
+                f"{page.number}, which this file uses; Windows would write it as '?'"
             )
     return None
 

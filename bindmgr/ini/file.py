@@ -61,13 +61,17 @@ class IniFile:
         self._problems: tuple[Problem, ...] | None = None
 
     @classmethod
-    def from_bytes(cls, data: bytes, name: str = "<bytes>") -> IniFile:
-        """Scan `data`; raises EncodingError for UTF-16BE, which Windows cannot read."""
-        return cls(decode(data, name), name)
+    def from_bytes(cls, data: bytes, name: str = "<bytes>", codepage: int | None = None) -> IniFile:
+        """Scan `data`; raises EncodingError for UTF-16BE, which Windows cannot read.
+
+        `codepage`: the ANSI code page of a file without a BOM (Windows' GetACP on the server
+        MDaemon runs on); None: the one in effect (`codepage.using`), 1252 unless set."""
+        return cls(decode(data, name, codepage), name)
 
     @property
     def encoding(self) -> str:
-        """ "cp1252" (ANSI) or "utf-16-le" (the file starts with FF FE)."""
+        """The ANSI code page ("cp1252", "cp1251", "cp932", ...) or "utf-16-le" (the file
+        starts with FF FE)."""
         return self._decoded.encoding
 
     @property
@@ -248,11 +252,12 @@ class IniFile:
 
         pre = self._blocks[0]
         for i, line in enumerate(pre.lines):
-            if i == 0 and self._decoded.utf8_bom and line[3:].lstrip(BLANKS).startswith("["):
+            bom = self._decoded.utf8_bom
+            if i == 0 and bom and line[bom:].lstrip(BLANKS).startswith("["):
                 add(
                     1,
                     f"line 1 starts with a UTF-8 byte order mark, which Windows does not "
-                    f"recognise: MDaemon cannot see the section [{header_name(line[3:])[0]}] on "
+                    f"recognise: MDaemon cannot see the section [{header_name(line[bom:])[0]}] on "
                     "it, nor the keys below it up to the next header; re-save the file as ANSI",
                 )
             elif key_parts(line) is not None:
