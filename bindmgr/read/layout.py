@@ -15,11 +15,13 @@ from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_value
 from validate import ValidateError, Validator, VdtValueError
 
 from bindmgr.errors import LayoutError
+from bindmgr.ini.codepage import SUPPORTED, supported_text
 from bindmgr.model import DomainKeys, Proto
 from bindmgr.read.ownini import listed, tame_lines
 
 LAYOUT_SPEC = """
 version = integer(min=1, max=1, default=1)
+codepage = codepage(default=None)
 [files]
 mdaemon = relpath()
 domains = relpath()
@@ -122,13 +124,24 @@ def _relpath(value: object) -> str:
     return text
 
 
-_VALIDATOR = Validator({"ini_name": _ini_name, "file_id": _file_id, "relpath": _relpath})
+def _codepage(value: object) -> int:
+    """The ANSI code page of MDaemon's files where bindmgr cannot ask Windows (a copy)."""
+    text = str(value).strip()
+    if not text.isdigit() or int(text) not in SUPPORTED:
+        raise VdtValueError(text)
+    return int(text)
+
+
+_VALIDATOR = Validator(
+    {"ini_name": _ini_name, "file_id": _file_id, "relpath": _relpath, "codepage": _codepage}
+)
 
 _HINTS = {
     "ini_name": "a section or key name without [ ] = or a leading ;",
     "file_id": "the name of an entry in [files]",
     "relpath": "a path relative to the App folder that stays inside the MDaemon folder, "
     "such as Domains.dat or ../WorldClient/WorldClient.ini",
+    "codepage": f"a Windows ANSI code page: {supported_text()}",
 }
 
 
@@ -154,6 +167,7 @@ class Layout:
     domain_keys: DomainKeys  # section is None: one section per domain
     listeners: tuple[ListenerSpec, ...]
     file_lines: tuple[tuple[str, str], ...] = ()  # (path, "layout.ini:12 [files] domains")
+    codepage: int | None = None  # the files' ANSI code page, for a copy read off the server
 
     def named_at(self, path: str) -> str:
         """Where the layout names `path`: its source, line, section and id."""
@@ -322,4 +336,5 @@ def _build(conf: ConfigObj, source: str, lines: Sequence[str]) -> Layout:
         domain_keys=domain_keys,
         listeners=tuple(listeners),
         file_lines=tuple((path, named[file_id]) for file_id, path in files.items()),
+        codepage=conf["codepage"],
     )
