@@ -49,7 +49,7 @@ def _check_counts(args: argparse.Namespace) -> None:
 
 
 def _where(args: argparse.Namespace) -> Where:
-    return Where(app_dir=args.app_dir, layout=args.layout)
+    return Where(app_dir=args.app_dir, layout=args.layout, codepage=args.codepage)
 
 
 def _desired_args(args: argparse.Namespace) -> DesiredArgs:
@@ -200,7 +200,12 @@ def _layout(args: argparse.Namespace, console: Console) -> ExitCode:
     from bindmgr.commands import layout  # noqa: PLC0415 (lazy on purpose, see above)
 
     return layout.run_detect(
-        app_dir=args.app_dir, write=args.write, fmt=args.format, force=args.force, console=console
+        app_dir=args.app_dir,
+        write=args.write,
+        fmt=args.format,
+        force=args.force,
+        console=console,
+        codepage=args.codepage,
     )
 
 

@@ -204,6 +204,26 @@ def _layout_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--write", metavar="FILE", type=Path, help="write the proposals as a layout")
     p.add_argument("--force", action="store_true", help="let --write replace an existing file")
     _format(p, ("text", "json"))
+    _global_options(p, default=argparse.SUPPRESS)
+
+
+def _global_options(p: argparse.ArgumentParser, *, default: str | None) -> None:
+    """--color and --codepage, before the command or after it (a subcommand's copy leaves
+    the value given before the command alone)."""
+    p.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto" if default is None else default,
+        help="colour text reports: auto (on a terminal, unless NO_COLOR is set), always, never",
+    )
+    p.add_argument(
+        "--codepage",
+        type=int,
+        metavar="N",
+        default=default,
+        help="the ANSI code page of MDaemon's files, e.g. 1251 (default: the system's on "
+        "Windows, else the layout's codepage, else 1252)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,12 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-V", "--version", action="version", version=f"bindmgr {__version__}")
-    parser.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour text reports: auto (on a terminal, unless NO_COLOR is set), always, never",
-    )
+    _global_options(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, summary: str) -> argparse.ArgumentParser:
@@ -231,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _common(p)
+        _global_options(p, default=argparse.SUPPRESS)
         return p
 
     p = command("inspect", "show what MDaemon's files say and where each value comes from")

@@ -34,6 +34,7 @@ from bindmgr.errors import (
     UsageError,
 )
 from bindmgr.formats.jsondoc import FORMAT_VERSION, dumps_json
+from bindmgr.ini.codepage import using
 from bindmgr.ini.file import IniFile
 from bindmgr.model import Change, Plan, ProbeStatus
 from bindmgr.plan.planner import make_plan
@@ -41,14 +42,14 @@ from bindmgr.read.appdir import App
 from bindmgr.report.text import render_check_text, render_plan_text
 
 
-def _what_moved(plan: Plan) -> Callable[[str, bytes | None], str]:
+def _what_moved(plan: Plan, codepage: int) -> Callable[[str, bytes | None], str]:
     """For the stale check: which of the keys the plan changes moved in a file since planning."""
 
     def explain(name: str, data: bytes | None) -> str:
         if data is None:
             return "it is gone"
         try:
-            ini = IniFile.from_bytes(data, name)
+            ini = IniFile.from_bytes(data, name, codepage)
         except BindmgrError:
             return "it no longer reads as an INI file"
         moved = []
@@ -259,16 +260,19 @@ def _apply(
             "was written",
             hint="make a new plan (bindmgr plan ... --out PLAN.json) and review it",
         )
-    new = apply_changes(originals, plan.changes)
-    for name, data in new.items():  # prove the edit before anything touches the disk
-        before = app.files.get(name) if app.data.get(name) == originals[name] else None
-        verify_edit(name, originals[name], data, _changes_for(plan, name), before=before)
+    codepage = app.codepage.number  # the writer and the proof read in the code page in effect
+    with using(codepage):
+        new = apply_changes(originals, plan.changes)
+        for name, data in new.items():  # prove the edit before anything touches the disk
+            before = app.files.get(name) if app.data.get(name) == originals[name] else None
+            verify_edit(name, originals[name], data, _changes_for(plan, name), before=before)
 
     def verify(name: str, data: bytes) -> None:
         # The proof is a pure function of (original, bytes, changes): bytes that read back
         # as the ones proven above stand proven; anything else is proven afresh.
         if data != new.get(name):
-            verify_edit(name, originals[name], data, _changes_for(plan, name))
+            with using(codepage):
+                verify_edit(name, originals[name], data, _changes_for(plan, name))
 
     expected: dict[str, str | None] = dict.fromkeys(new, None)
     expected |= {f.name: f.sha256 for f in plan.inputs}
@@ -277,7 +281,7 @@ def _apply(
         new,
         expected=expected,
         verify=verify,
-        explain=_what_moved(plan),
+        explain=_what_moved(plan, codepage),
         stale_hint="make a new plan (bindmgr plan ... --out PLAN.json) and review it"
         if plan_file is None
         else f"make a new plan (bindmgr plan ... --out {plan_file}) and review it",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bindmgr.apply.edit import apply_changes
 from bindmgr.console import Console
 from bindmgr.errors import UsageError
+from bindmgr.ini.codepage import using
 from bindmgr.ini.file import IniFile
 from bindmgr.model import (
     DEFAULT_PATTERN,
@@ -28,7 +29,16 @@ from bindmgr.model import (
 )
 from bindmgr.plan.basedomain import check_domain
 from bindmgr.plan.desired import parse_desired
-from bindmgr.read.appdir import PLAN_CAP, App, load_app, read_layout, read_text, resolve_app_dir
+from bindmgr.read.appdir import (
+    PLAN_CAP,
+    App,
+    choose_codepage,
+    load_app,
+    read_layout,
+    read_text,
+    resolve_app_dir,
+    system_codepage,
+)
 from bindmgr.read.config import read_config
 
 if TYPE_CHECKING:
@@ -42,10 +52,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Where:
-    """Where MDaemon's files are: --app-dir and --layout as given (None = the defaults)."""
+    """Where MDaemon's files are: --app-dir, --layout and --codepage as given (None = the
+    defaults)."""
 
     app_dir: str | None = None
     layout: Path | None = None
+    codepage: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +101,9 @@ def open_app(where: Where, console: Console, saved: SavedPlan | None = None) -> 
     if layout_path is None and saved is not None and saved.layout is not None:
         layout_path = Path(saved.layout)
     layout = read_layout(layout_path)
+    codepage = choose_codepage(where.codepage, layout, system_codepage())
     chosen = where.app_dir or (saved.app_dir if saved is not None else None)
-    return load_app(resolve_app_dir(chosen, console.env), layout)
+    return load_app(resolve_app_dir(chosen, console.env), layout, codepage)
 
 
 def desired_from(args: DesiredArgs, *, required: bool = True) -> Desired | None:
@@ -155,8 +168,9 @@ def config_after(app: App, plan: Plan) -> Config:
     memory); the files as they are when the plan changes nothing."""
     if not plan.changes:
         return app.view.config
-    data = dict(app.data) | apply_changes(app.originals(), plan.changes)
-    files = {name: IniFile.from_bytes(raw, name) for name, raw in data.items()}
+    with using(app.codepage.number):  # the writer reads the files in the code page in effect
+        data = dict(app.data) | apply_changes(app.originals(), plan.changes)
+    files = {name: IniFile.from_bytes(raw, name, app.codepage.number) for name, raw in data.items()}
     return read_config(files, app.layout, app.view.config.inputs).config
 
 

@@ -23,6 +23,7 @@ def run(*, where: Where, fmt: str, console: Console) -> ExitCode:
         layout=app.layout.source,
         host_addresses=ordered,
         is_local=host.__contains__,
+        codepage=(app.codepage.number, app.codepage.source),
     )
     console.print(render_json(found) if fmt == "json" else render_text(found))
     return ExitCode.OK

@@ -14,7 +14,13 @@ from bindmgr.console import Console
 from bindmgr.errors import EncodingError, ExitCode, InputError, LayoutError, UsageError
 from bindmgr.ini.codec import fold
 from bindmgr.ini.file import IniFile
-from bindmgr.read.appdir import read_candidates, read_layout, resolve_app_dir
+from bindmgr.read.appdir import (
+    choose_codepage,
+    read_candidates,
+    read_layout,
+    resolve_app_dir,
+    system_codepage,
+)
 from bindmgr.read.detect import detect
 from bindmgr.read.layout import parse_layout
 from bindmgr.read.layout_text import render_layout
@@ -28,8 +34,11 @@ def run_detect(
     fmt: str,
     console: Console,
     force: bool = False,
+    codepage: int | None = None,
 ) -> ExitCode:
+    """`codepage`: --codepage; else this system's ANSI code page on Windows, else 1252."""
     folder = resolve_app_dir(app_dir, console.env)
+    ansi = choose_codepage(codepage, None, system_codepage()).number
     if write is not None and not force and (write.exists() or write.is_symlink()):
         raise UsageError(
             f"{write} exists; bindmgr layout detect does not overwrite it",
@@ -40,7 +49,7 @@ def run_detect(
     files: dict[str, IniFile] = {}
     for name, raw in found.data.items():
         try:
-            files[name] = IniFile.from_bytes(raw, name)
+            files[name] = IniFile.from_bytes(raw, name, ansi)
         except EncodingError as exc:
             skipped.append((name, exc.message))
     if not any(fold(name) == fold("MDaemon.ini") for name in files):

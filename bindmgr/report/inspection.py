@@ -27,6 +27,8 @@ class Inspection:
     presence: tuple[KeyPresence, ...]
     host_addresses: tuple[IPAddress, ...]
     not_on_host: tuple[tuple[str, IPAddress], ...]  # (domain, address)
+    codepage: int = 1252  # the ANSI code page the files were read in
+    codepage_source: str = "the default"
 
 
 def inspect(
@@ -37,11 +39,15 @@ def inspect(
     layout: str,
     host_addresses: Sequence[IPAddress],
     is_local: Callable[[IPAddress], bool],
+    codepage: tuple[int, str] = (1252, "the default"),
 ) -> Inspection:
+    """`codepage`: the ANSI code page the files were read in, and where it came from."""
     foreign = tuple(
         (d.name, a) for d in config.all_domains() for a in d.addresses() if not is_local(a)
     )
-    return Inspection(app_dir, layout, config, tuple(presence), tuple(host_addresses), foreign)
+    return Inspection(
+        app_dir, layout, config, tuple(presence), tuple(host_addresses), foreign, *codepage
+    )
 
 
 def _table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
@@ -66,6 +72,7 @@ def render_text(ins: Inspection) -> str:
     out = [
         f"MDaemon App folder: {safe(ins.app_dir)}",
         f"Layout: {safe(ins.layout)}",
+        f"ANSI code page: {ins.codepage} ({ins.codepage_source})",
         "",
         "Domains",
     ]
@@ -117,6 +124,8 @@ def render_json(ins: Inspection) -> str:
         "format_version": 1,
         "app_dir": ins.app_dir,
         "layout": ins.layout,
+        "codepage": ins.codepage,
+        "codepage_source": ins.codepage_source,
         "domains": [_domain_json(d) for d in c.all_domains()],
         "listeners": [
             {

@@ -64,6 +64,8 @@ def test_inspect_text_golden(tmp_path: Path) -> None:
         "Host addresses: <host>" if line.startswith("Host addresses:") else line
         for line in normal(result.out, app).splitlines()
     ]
+    # the source of the code page is the system on Windows (tests/commands/test_codepage_cli.py)
+    lines = [re.sub(r"^(ANSI code page: \d+) \(.*\)$", r"\1 (<source>)", x) for x in lines]
     layout = next(line for line in lines if line.startswith("Layout: "))
     assert layout.endswith("layout.ini")
     golden("inspect.txt", "\n".join(x for x in lines if x is not layout) + "\n")

@@ -1,0 +1,47 @@
+"""Which ANSI code page MDaemon's files are read in: --codepage, then Windows' own, then the
+layout's, then 1252; refused when bindmgr cannot read it."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import pytest
+
+from bindmgr.errors import EncodingError
+from bindmgr.read.appdir import CodePageChoice, choose_codepage, read_layout, system_codepage
+
+LAYOUT = read_layout()
+CYRILLIC = dataclasses.replace(LAYOUT, codepage=1251)
+
+
+def test_the_order() -> None:
+    assert choose_codepage(None, LAYOUT) == CodePageChoice(1252, "the default")
+    assert choose_codepage(None, None) == CodePageChoice(1252, "the default")
+    assert choose_codepage(None, CYRILLIC) == CodePageChoice(1251, f"the layout ({LAYOUT.source})")
+    assert choose_codepage(932, CYRILLIC) == CodePageChoice(932, "--codepage")
+    assert choose_codepage(932, CYRILLIC, system=1250) == CodePageChoice(932, "--codepage")
+    # on Windows (system given) the system's code page comes before the layout's
+    windows = choose_codepage(None, CYRILLIC, system=1250)
+    assert windows.number == 1250
+    assert windows.source == (
+        "this system's ANSI code page; the layout's codepage = 1251 counts off Windows only"
+    )
+    agreeing = choose_codepage(None, CYRILLIC, system=1251)
+    assert agreeing == CodePageChoice(1251, "this system's ANSI code page")
+
+
+def test_a_code_page_bindmgr_cannot_read_names_its_source() -> None:
+    with pytest.raises(EncodingError, match="--codepage: code page 437") as info:
+        choose_codepage(437, LAYOUT)
+    assert "pass --codepage N" in (info.value.hint or "")
+    with pytest.raises(EncodingError, match="this system's ANSI code page: code page 720"):
+        choose_codepage(None, LAYOUT, system=720)
+
+
+def test_the_system_code_page_is_windows_only() -> None:
+    assert system_codepage("linux") is None
+    if sys.platform == "win32":
+        assert system_codepage() in (1252, 1251, 1250, 932, 936, 949, 950, 65001)
+    else:
+        assert system_codepage() is None
