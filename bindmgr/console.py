@@ -25,9 +25,12 @@ from typing import TextIO
 from bindmgr.report.wording import safe
 
 # Signals that mean "nobody is there to answer any more": the terminal hung up, or the process
-# is asked to stop. Windows has neither: closing a console window sends CTRL_CLOSE_EVENT, which
-# ends the process a few seconds later whatever a handler does (not testable on Linux).
-_HANGUPS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
+# is asked to stop; on Windows Ctrl-Break (SIGBREAK), which would otherwise end the process at
+# once. Windows has no SIGHUP: closing a console window sends CTRL_CLOSE_EVENT, which ends the
+# process a few seconds later whatever a handler does (docs/apply.md says what then remains).
+_HANGUPS = tuple(
+    getattr(signal, name) for name in ("SIGHUP", "SIGTERM", "SIGBREAK") if hasattr(signal, name)
+)
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -216,6 +219,42 @@ def hangups(action: str) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """The timed prompt's answer as keys arrive on a Windows console: the text so far, what the
+    last key echoes, whether Enter ended it, and whether the next key is the code of a function
+    or arrow key (to be ignored)."""
+
+    text: str = ""
+    echo: str = ""
+    done: bool = False
+    code_next: bool = False
+
+
+def _edit(typed: Typed, char: str) -> Typed:
+    """One key, as msvcrt.getwch() returns it, applied to the answer the way a console line
+    takes it: Enter ends the answer; Backspace removes the last character and rubs it out; Esc
+    clears the line; Ctrl-C raises KeyboardInterrupt; a function or arrow key ("\\x00" or
+    "\\xe0", then its code) and other control keys are ignored; a printable character is typed.
+    Pure: the polling loop (`_readline_windows`) reads the keys and writes the echo."""
+    if typed.code_next:
+        return Typed(typed.text)
+    if char == "\x03":
+        raise KeyboardInterrupt
+    if char in ("\r", "\n"):
+        return Typed(typed.text, "\n", done=True)
+    if char in ("\x00", "\xe0"):
+        return Typed(typed.text, code_next=True)
+    text, echo = typed.text, ""
+    if char == "\b":
+        text, echo = text[:-1], "\b \b" if text else ""
+    elif char == "\x1b":
+        text, echo = "", "\b \b" * len(text)
+    elif char.isprintable():
+        text, echo = text + char, char
+    return Typed(text, echo)
+
+
 def _readline(stream: TextIO, timeout: float | None) -> str | None:
     """A line ("" at end of input), or None when `timeout` passed first."""
     if timeout is not None:
@@ -269,22 +308,14 @@ if sys.platform == "win32":
         import msvcrt  # noqa: PLC0415
 
         deadline = time.monotonic() + timeout
-        typed: list[str] = []
+        typed = Typed()
         while time.monotonic() < deadline:
             if msvcrt.kbhit():
-                char = msvcrt.getwch()
-                if char in "\r\n":
-                    _write(sys.stderr, "\n")
-                    return "".join(typed)
-                if char == "\b":  # Backspace edits the answer, as a console line would
-                    if typed:
-                        typed.pop()
-                        _write(sys.stderr, "\b \b")
-                elif char == "\x03":
-                    raise KeyboardInterrupt
-                elif char.isprintable():
-                    typed.append(char)
-                    _write(sys.stderr, char)
+                typed = _edit(typed, msvcrt.getwch())
+                if typed.echo:
+                    _write(sys.stderr, typed.echo)
+                if typed.done:
+                    return typed.text
             else:
                 time.sleep(0.05)
         return None

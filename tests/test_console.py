@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bindmgr.console import Console, hangups, safe_stream, terminal_colors
+from bindmgr.console import Console, Typed, _edit, hangups, safe_stream, terminal_colors
 
 
 class Tty(io.StringIO):
@@ -220,3 +220,55 @@ def test_a_stream_that_cannot_be_reconfigured_gets_escapes() -> None:
     out = Ascii()
     Console(out=out).print("\u4f8b")
     assert out.getvalue() == "\\u4f8b\n"
+
+
+def keys(typed: str) -> tuple[Typed, str]:
+    """The answer after `typed`, key by key as the Windows prompt reads it, and the echo."""
+    state, shown = Typed(), ""
+    for char in typed:
+        assert not state.done, "a key after Enter"
+        state = _edit(state, char)
+        shown += state.echo
+    return state, shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer", "shown"),
+    [
+        ("yes\r", "yes", "yes\n"),
+        ("y\n", "y", "y\n"),
+        ("\r", "", "\n"),
+        ("nx\by\r", "ny", "nx\b \by\n"),  # Backspace edits the answer
+        ("\b\by\r", "y", "y\n"),  # nothing to rub out
+        ("no\x1byes\r", "yes", "no\b \b\b \byes\n"),  # Esc clears the line
+        ("y\xe0Ke\x00;s\r", "yes", "yes\n"),  # arrow and F1 keys: prefix and code ignored
+        ("y\x07\tes\r", "yes", "yes\n"),  # other control keys are ignored
+        ("\u00ffes\r", "\u00ffes", "\u00ffes\n"),
+    ],
+)
+def test_the_windows_prompt_edits_its_line_key_by_key(typed: str, answer: str, shown: str) -> None:
+    state, echo = keys(typed)
+    assert state.done
+    assert (state.text, echo) == (answer, shown)
+
+
+def test_the_windows_prompt_without_enter_is_not_done() -> None:
+    state, _ = keys("ye")
+    assert (state.text, state.done) == ("ye", False)
+
+
+def test_ctrl_c_at_the_windows_prompt_interrupts() -> None:
+    with pytest.raises(KeyboardInterrupt):
+        keys("ye\x03")
+    assert keys("\x00\x03\r")[0].text == ""  # the key code 3 after a prefix is no Ctrl-C
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="SIGBREAK is Windows' Ctrl-Break")
+def test_ctrl_break_interrupts_a_wait_and_is_ignored_by_a_revert() -> None:
+    sig = signal.SIGBREAK
+    before = signal.getsignal(sig)
+    with hangups("interrupt"), pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(sig)
+    with hangups("ignore"):
+        signal.raise_signal(sig)
+    assert signal.getsignal(sig) == before
