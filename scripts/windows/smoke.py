@@ -1,13 +1,16 @@
-"""CLI smoke test of the Windows lane: every command of the installed `Scripts\\bindmgr.exe`.
+"""CLI smoke test of the Windows lane: every command of the installed `Scripts\\bindmgr.exe`,
+or of another bindmgr command such as the Windows bundle's `bindmgr.cmd`.
 
 Run by the lane's Windows interpreter under Wine (scripts/test-windows), on the copy of
 templates/MDaemon that the lane put at C:\\MDaemon inside its own WINEPREFIX. It refuses to run
 anywhere but Wine: on a real Windows host C:\\MDaemon\\App may be a live MDaemon. Binds only
 127.0.0.x. Run as root, as CI does: the sample's listener ports below 1024 need it.
 
-    python.exe smoke.py SAMPLE VERSION
+    python.exe smoke.py SAMPLE VERSION [BINDMGR]
 SAMPLE: the pristine templates/MDaemon (its bytes are compared after rollback);
-VERSION: what `bindmgr --version` must name.
+VERSION: what `bindmgr --version` must name;
+BINDMGR: the command to test (default: Scripts\\bindmgr.exe beside this python.exe; a .cmd
+runs through cmd.exe).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ FILES = (
     "WebAdmin/WebAdmin.ini",
 )
 IPS = ("--domain", "example.com", "--ip", "127.0.0.1", "--ip", "127.0.0.2", "--ip", "127.0.0.3")
-BINDMGR = Path(sys.executable).parent / "Scripts" / "bindmgr.exe"
+BINDMGR = [str(Path(sys.executable).parent / "Scripts" / "bindmgr.exe")]
 TIMEOUT = 120.0
 
 
@@ -87,7 +90,7 @@ def bindmgr(
     print(f"\n$ bindmgr {shown}", flush=True)
     env = {k: v for k, v in os.environ.items() if k not in ("MDAEMON_APP", "BINDMGR_FAULT")}
     done = subprocess.run(
-        [str(BINDMGR), *args],
+        [*BINDMGR, *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -128,10 +131,14 @@ def differs(sample: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    if len(argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 2
     sample, version = Path(argv[0]), argv[1]
+    if len(argv) == 3:
+        command = argv[2]
+        is_cmd = command.lower().endswith(".cmd")
+        BINDMGR[:] = [os.environ.get("COMSPEC", "cmd.exe"), "/c", command] if is_cmd else [command]
     if not is_wine():
         print(r"smoke.py runs only under Wine: C:\MDaemon may be a real MDaemon", file=sys.stderr)
         return 2
