@@ -71,6 +71,7 @@ def test_colour_rules(
 
 def test_terminal_colors_elsewhere_than_windows_is_a_given() -> None:
     assert terminal_colors(Tty(), platform="linux")
+    assert not terminal_colors(Tty(), platform="win32")  # a StringIO is no Windows console
 
 
 @pytest.mark.skipif(sys.platform != "win32", reason="Windows consoles only")
