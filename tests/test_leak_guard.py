@@ -1,10 +1,16 @@
-"""The shared leak guard (tests/conftest.py) fails leaking tests and lets clean ones pass."""
+"""The shared leak guard (tests/conftest.py) fails leaking tests and lets clean ones pass, with
+either way of counting sockets: /proc/self/fd (Linux) or the socket objects (everywhere)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from tests.support.guards import socket_fds
+from tests.support.safety import env
 
 CONFTEST = Path(__file__).with_name("conftest.py")
 
@@ -39,7 +45,17 @@ asyncio_default_fixture_loop_scope = function
 """
 
 
-def test_guard_flags_leaked_sockets_and_pending_tasks(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "counting",
+    [
+        pytest.param(
+            "fds",
+            marks=pytest.mark.skipif(socket_fds() is None, reason="/proc/self/fd is Linux's"),
+        ),
+        "objects",
+    ],
+)
+def test_guard_flags_leaked_sockets_and_pending_tasks(tmp_path: Path, counting: str) -> None:
     (tmp_path / "conftest.py").write_text(CONFTEST.read_text())
     (tmp_path / "test_sample.py").write_text(SAMPLE)
     (tmp_path / "pytest.ini").write_text(INI)
@@ -58,6 +74,7 @@ def test_guard_flags_leaked_sockets_and_pending_tasks(tmp_path: Path) -> None:
             "ignore::ResourceWarning",
         ],
         cwd=tmp_path,
+        env={**env(), "BINDMGR_TEST_SOCKETS": counting},
         capture_output=True,
         text=True,
         timeout=120,
@@ -66,6 +83,7 @@ def test_guard_flags_leaked_sockets_and_pending_tasks(tmp_path: Path) -> None:
     out = done.stdout
     assert "ERROR test_sample.py::test_leaks_a_socket" in out, out
     assert "test leaked 1 socket(s)" in out
+    assert ("socket:[" in out) is (counting == "fds")  # /proc names inodes, objects their repr
     assert "ERROR test_sample.py::test_leaves_a_task" in out
     assert "asyncio task(s) pending" in out
     for clean in ("test_closes_its_socket", "test_keeps_a_file_open", "test_awaits_its_task"):

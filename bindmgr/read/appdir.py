@@ -48,9 +48,15 @@ _KINDS = (
 )
 
 
-def resolve_app_dir(arg: str | None, env: Mapping[str, str], platform: str = sys.platform) -> Path:
-    """--app-dir, else $MDAEMON_APP, else C:\\MDaemon\\App on Windows; an error elsewhere."""
-    chosen = arg or env.get(ENV_VAR) or (WINDOWS_DEFAULT if platform == "win32" else None)
+def resolve_app_dir(
+    arg: str | None,
+    env: Mapping[str, str],
+    platform: str = sys.platform,
+    default: str | None = WINDOWS_DEFAULT,
+) -> Path:
+    """--app-dir, else $MDAEMON_APP (empty counts as unset), else `default` (C:\\MDaemon\\App)
+    on Windows; an error elsewhere. Tests pass their own `default`: never the real folder."""
+    chosen = arg or env.get(ENV_VAR) or (default if platform == "win32" else None)
     if not chosen:
         raise InputError(
             "no MDaemon App folder given",

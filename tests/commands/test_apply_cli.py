@@ -16,8 +16,10 @@ from bindmgr.apply.backup import WRITTEN, list_backups
 from bindmgr.errors import ExitCode
 from bindmgr.formats.plan import digest_of
 from tests.support.apply import FILES, Site, changed_lines, cli, cli_proc, make_site
-from tests.support.safety import is_root
+from tests.support.safety import is_root, no_default_app_folder
 from tests.support.sample import read_ini
+
+UNSET = {"MDAEMON_APP": ""}  # an empty MDAEMON_APP counts as unset
 
 INI, DAT = "App/MDaemon.ini", "App/Domains.dat"
 
@@ -337,12 +339,16 @@ def test_app_dir_that_does_not_exist(site: Site, tmp_path: Path, how: str) -> No
     assert site.tree() == before
 
 
-def test_no_desired_state_and_no_app_dir(site: Site) -> None:
+def test_no_desired_state(site: Site) -> None:
     done = cli("apply", "--app-dir", str(site.app))
     assert done.code == 1
     assert "error: nothing to apply" in done.err
     assert "bindmgr apply PLAN.json" in done.err
-    bare = cli("apply", "--domain", "example.com", "--ip", site.ips[0], "--yes")
+
+
+@no_default_app_folder
+def test_no_app_dir_and_no_mdaemon_app(site: Site) -> None:
+    bare = cli("apply", "--domain", "example.com", "--ip", site.ips[0], "--yes", env=UNSET)
     assert bare.code == 1
     assert "no MDaemon App folder given" in bare.err
     assert "MDAEMON_APP" in bare.err

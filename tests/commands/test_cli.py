@@ -14,6 +14,7 @@ import pytest
 
 from bindmgr.cli import main
 from bindmgr.errors import ExitCode
+from tests.support.safety import cli_env
 from tests.support.sample import copy_sample, read_ini
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "cli"
@@ -34,7 +35,9 @@ class Run:
 
 def run(*argv: str | Path, env: dict[str, str] | None = None) -> Run:
     out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], env=env or {}, stdout=out, stderr=err, stdin=io.StringIO())
+    code = main(
+        [str(a) for a in argv], env=cli_env(env), stdout=out, stderr=err, stdin=io.StringIO()
+    )
     return Run(code, out.getvalue(), err.getvalue())
 
 

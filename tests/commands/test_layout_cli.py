@@ -17,6 +17,7 @@ from bindmgr.read.clues import SETTINGS
 from bindmgr.read.layout import parse_layout
 from bindmgr.report.inspection import DRIFT
 from tests.support.goldens import assert_golden
+from tests.support.safety import cli_env
 from tests.support.sample import copy_sample
 
 
@@ -27,7 +28,7 @@ class Run:
 
 def run(*argv: str | Path) -> Run:
     out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], env={}, stdout=out, stderr=err, stdin=io.StringIO())
+    code = main([str(a) for a in argv], env=cli_env(), stdout=out, stderr=err, stdin=io.StringIO())
     return Run(code, out.getvalue(), err.getvalue())
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from bindmgr.apply.backup import WRITTEN, list_backups
 from tests.support.apply import Run, Site, cli, cli_proc, make_site
-from tests.support.safety import is_root
+from tests.support.safety import is_root, no_default_app_folder
 
 INI = "App/MDaemon.ini"
 
@@ -160,12 +160,16 @@ def test_rollback_without_an_app_folder(site: Site, tmp_path: Path) -> None:
     done = cli("rollback", "--app-dir", str(gone))
     assert done.code == 1
     assert f"the MDaemon App folder {gone} does not exist" in done.err
-    bare = cli("rollback")
-    assert bare.code == 1
-    assert "no MDaemon App folder given" in bare.err
     from_env = cli("rollback", "--list", env={"MDAEMON_APP": str(site.app)})
     assert from_env.code == 0
     assert "No backups" in from_env.out
+
+
+@no_default_app_folder
+def test_rollback_without_app_dir_or_mdaemon_app() -> None:
+    bare = cli("rollback", env={"MDAEMON_APP": ""})  # empty counts as unset
+    assert bare.code == 1
+    assert "no MDaemon App folder given" in bare.err
 
 
 def test_backup_dir_option_is_used_by_both_commands(site: Site, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Reading MDaemon's files through the layout: typed values, their sources, and bad values."""
 
+import inspect
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 
 from bindmgr.errors import EncodingError, InputError
 from bindmgr.model import Location, Proto
-from bindmgr.read.appdir import load_app, read_layout, resolve_app_dir
+from bindmgr.read.appdir import WINDOWS_DEFAULT, load_app, read_layout, resolve_app_dir
 from tests.support.sample import copy_sample, read_ini
 
 LAYOUT = read_layout()
@@ -142,8 +143,21 @@ def test_app_dir_resolution(tmp_path: Path) -> None:
     assert "--app-dir" in str(exc.value.hint)
     with pytest.raises(InputError, match="does not exist"):
         resolve_app_dir(str(tmp_path / "nope"), {})
-    with pytest.raises(InputError, match=r"C:\\MDaemon\\App does not exist"):
-        resolve_app_dir(None, {}, platform="win32")
+    assert resolve_app_dir(None, {"MDAEMON_APP": ""}, platform="win32", default=str(tmp_path)) == (
+        tmp_path
+    )  # an empty MDAEMON_APP is unset
+    absent = tmp_path / "MDaemon" / "App"
+    with pytest.raises(InputError, match="does not exist") as exc:
+        resolve_app_dir(None, {}, platform="win32", default=str(absent))
+    assert str(absent) in exc.value.message
+    with pytest.raises(InputError, match="no MDaemon App folder given"):
+        resolve_app_dir(None, {}, platform="win32", default=None)
+
+
+def test_the_windows_default_is_c_mdaemon_app() -> None:
+    """Read from the signature, never resolved: tests must not reach the real folder."""
+    wired = inspect.signature(resolve_app_dir).parameters["default"].default
+    assert wired == WINDOWS_DEFAULT == r"C:\MDaemon\App"
 
 
 def test_unreadable_file_is_named(app: Path) -> None:

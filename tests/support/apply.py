@@ -25,6 +25,7 @@ from bindmgr.apply.safewrite import TEMP_MARK, TEMP_SUFFIX
 from bindmgr.cli import main
 from bindmgr.ini.file import IniFile
 from bindmgr.read.appdir import read_layout
+from tests.support.safety import cli_env
 from tests.support.safety import env as child_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,7 +193,7 @@ def make_site(where: Path, n_ips: int = 4) -> Site:
 def cli(*argv: str, env: dict[str, str] | None = None) -> Run:
     """Run `bindmgr` in this process, without a terminal (stdin is empty, not a TTY)."""
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), env=env or {}, stdout=out, stderr=err, stdin=io.StringIO(""))
+    code = main(list(argv), env=cli_env(env), stdout=out, stderr=err, stdin=io.StringIO(""))
     return Run(code, out.getvalue(), err.getvalue())
 
 

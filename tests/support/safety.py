@@ -10,12 +10,17 @@ import errno
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
+from bindmgr.read.appdir import ENV_VAR
+
 ROOT = Path(__file__).resolve().parents[2]
+# MDAEMON_APP outside a test (module fixtures run before the conftest guard sets it): a folder
+# that does not exist, so a command without --app-dir fails instead of finding a real one.
+NO_APP_FOLDER = str(ROOT / "tests" / "support" / "no App folder outside a test")
 NOBODY = 65534
 
 OLD_A = b"[Special]\r\nDomainIP=10.0.0.1\r\nBind=No\r\n" + b"; filler line\r\n" * 200
@@ -25,9 +30,25 @@ NEW_B = b"[mail-2.example.com]\r\nIP=10.0.0.2\r\nBind=Yes\r\n" + b"; more\r\n" *
 
 
 def env() -> dict[str, str]:
+    """A child's environment: this one without BINDMGR_FAULT, with the guard's MDAEMON_APP."""
     e = {k: v for k, v in os.environ.items() if k != "BINDMGR_FAULT"}
     e["PYTHONPATH"] = str(ROOT)
+    e.setdefault(ENV_VAR, NO_APP_FOLDER)
     return e
+
+
+# Without --app-dir and MDAEMON_APP, Windows uses C:\MDaemon\App, which no test may reach.
+no_default_app_folder = pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="Windows falls back to C:\\MDaemon\\App, which no test may reach; that default is "
+    "tested with an injected folder (tests/read/test_config.py)",
+)
+
+
+def cli_env(given: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of an in-process `main()`: only the guard's MDAEMON_APP (a fresh empty
+    folder, tests/conftest.py), then what the test gives (MDAEMON_APP="" means unset)."""
+    return {ENV_VAR: os.environ.get(ENV_VAR, NO_APP_FOLDER), **(given or {})}
 
 
 def python(
