@@ -268,6 +268,8 @@ def _readline(stream: TextIO, timeout: float | None) -> str | None:
 def _ready(stream: TextIO, timeout: float) -> bool:
     """Whether a line can be read before the deadline. True for a stream select() cannot wait
     on (one without a descriptor, such as an in-memory one, answers at once)."""
+    if sys.platform == "win32":
+        return _ready_windows(stream, timeout)
     import select  # noqa: PLC0415 - only timed prompts need it
 
     try:
@@ -301,6 +303,29 @@ if sys.platform == "win32":
         return bool(
             kernel32.SetConsoleMode(handle, mode.value | ENABLE_VIRTUAL_TERMINAL_PROCESSING)
         )
+
+    def _ready_windows(stream: TextIO, timeout: float) -> bool:
+        """select() takes only sockets on Windows: poll a pipe (a redirected stdin) with
+        PeekNamedPipe until a byte is there, its writer has gone (the end of input) or the
+        deadline passed. A file, or a stream without a descriptor, answers at once."""
+        import _winapi  # noqa: PLC0415
+        import msvcrt  # noqa: PLC0415
+
+        try:
+            handle = msvcrt.get_osfhandle(stream.fileno())
+        except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+            return True
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                available, _left = _winapi.PeekNamedPipe(handle)
+            except OSError:  # the writer closed it (readline gives the rest), or not a pipe
+                return True
+            if available:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
     def _readline_windows(timeout: float) -> str | None:
         """A console line with a deadline: select() cannot wait on a Windows console, so poll

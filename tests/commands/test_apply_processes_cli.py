@@ -26,6 +26,7 @@ from tests.support.apply import (
     cli,
     cli_proc,
     make_site,
+    needs_pty,
     run_on_pty,
     wait_line,
 )
@@ -233,6 +234,7 @@ def test_wait_restart_names_where_mdaemon_does_not_answer_as_planned(
 # -- 9. --confirm-within on a real terminal ---------------------------------------------------
 
 
+@needs_pty
 def test_confirmed_on_the_terminal_keeps_the_new_files(site: Site, tmp_path: Path) -> None:
     plan = planned(site, tmp_path)
     before = site.files()
@@ -248,6 +250,7 @@ def test_confirmed_on_the_terminal_keeps_the_new_files(site: Site, tmp_path: Pat
     assert [b.state for b in list_backups(site.backups)] == [WRITTEN]
 
 
+@needs_pty
 @pytest.mark.parametrize("answer", [None, b"n\n"], ids=["silence", "no"])
 def test_unconfirmed_apply_is_reverted(site: Site, tmp_path: Path, answer: bytes | None) -> None:
     plan = planned(site, tmp_path)
@@ -269,6 +272,7 @@ def test_unconfirmed_apply_is_reverted(site: Site, tmp_path: Path, answer: bytes
     assert kinds == [("restore", WRITTEN), ("apply", REVERTED)]
 
 
+@needs_pty
 def test_interrupt_at_the_confirmation_prompt_reverts(site: Site, tmp_path: Path) -> None:
     plan = planned(site, tmp_path)
     before = site.files()
@@ -283,7 +287,10 @@ def test_interrupt_at_the_confirmation_prompt_reverts(site: Site, tmp_path: Path
     assert kinds == [("restore", WRITTEN), ("apply", REVERTED)]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["hangup", "term"])
+@needs_pty
+@pytest.mark.parametrize(
+    "sig", [getattr(signal, "SIGHUP", None), signal.SIGTERM], ids=["hangup", "term"]
+)
 def test_hangup_or_term_at_the_prompt_reverts(
     site: Site, tmp_path: Path, sig: signal.Signals
 ) -> None:
@@ -300,6 +307,7 @@ def test_hangup_or_term_at_the_prompt_reverts(
     assert kinds == [("restore", WRITTEN), ("apply", REVERTED)]
 
 
+@needs_pty
 def test_mdaemon_not_coming_back_within_the_confirmation_window_reverts(
     site: Site, tmp_path: Path
 ) -> None:
@@ -322,6 +330,7 @@ def test_mdaemon_not_coming_back_within_the_confirmation_window_reverts(
     assert site.files() == before
 
 
+@needs_pty
 def test_revert_over_a_file_changed_meanwhile_says_how_to_roll_back(
     site: Site, tmp_path: Path
 ) -> None:

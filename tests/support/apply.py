@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import queue
 import random
 import re
 import select
@@ -16,10 +17,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from bindmgr.apply.safewrite import TEMP_MARK, TEMP_SUFFIX
 from bindmgr.cli import main
@@ -227,11 +231,24 @@ def start_child(code: str, *args: str) -> subprocess.Popen[str]:
 
 
 def wait_line(proc: subprocess.Popen[str], timeout: float = 20.0) -> str:
-    """The child's next stdout line, waiting at most `timeout` seconds."""
-    assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    assert ready, "the child did not report in time"
-    return proc.stdout.readline().strip()
+    """The child's next stdout line, waiting at most `timeout` seconds. Read by a thread: on
+    Windows select() takes sockets only, not pipes."""
+    stdout = proc.stdout
+    assert stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout).strip()
+    except queue.Empty:
+        raise AssertionError("the child did not report in time") from None
+
+
+# The --confirm-within tests type at a prompt on a real terminal.
+needs_pty = pytest.mark.skipif(
+    not hasattr(os, "openpty"),
+    reason="needs a POSIX pseudo-terminal (os.openpty); a Windows console cannot be typed into "
+    "from a test under Wine (msvcrt.kbhit never sees the keys)",
+)
 
 
 def stop_child(proc: subprocess.Popen[str]) -> None:
