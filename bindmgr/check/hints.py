@@ -13,6 +13,7 @@ from bindmgr.check.events import address, event_for_bind_failure
 from bindmgr.model import IPAddress, Listener, ListeningSocket, ProbeStatus
 
 HTTP_SYS_PID = 4  # Windows' "System" process: a port it holds belongs to the HTTP.sys driver
+NO_OWNER_PID = 0  # Windows' "System Idle Process": a socket that is closing or outlived its owner
 
 
 def event_text(status: ProbeStatus, ip: IPAddress, listener: Listener) -> str | None:
@@ -55,6 +56,12 @@ def _in_use(
             "by a process that does not listen on it, or belong to a process bindmgr cannot see; "
             "look with `netstat -ano` (Windows) or `ss -lntupa` (Linux) as Administrator/root, "
             "or retry in a few minutes"
+        )
+    if row.pid == NO_OWNER_PID:
+        return (
+            f"{where} is held by a socket Windows lists under pid 0 (no living owner): it is "
+            "closing, or its process has just exited; retry in a few minutes, and if it stays, "
+            "look with `netstat -ano` as Administrator (a driver may hold it) or restart Windows"
         )
     if _is_http_sys(row):
         return (

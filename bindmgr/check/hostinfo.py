@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import netifaces
 
+from bindmgr.check.hints import NO_OWNER_PID
 from bindmgr.check.verdict import RESOURCE_ERRNOS
 from bindmgr.errors import ResourceError
 from bindmgr.model import IPAddress, ListeningSocket, Proto
@@ -63,6 +64,7 @@ class HostAddresses:
 
 
 WINDOWS_LOOPBACK = (IPv4Network("127.0.0.0/8"), IPv6Network("::1/128"))
+WINDOWS_LOOPBACK_ADDRESSES = (IPv4Address("127.0.0.1"), IPv6Address("::1"))
 
 
 def parse_interfaces(
@@ -73,9 +75,10 @@ def parse_interfaces(
 ) -> HostAddresses:
     """Build HostAddresses from netifaces' shape {iface: {AF_*: [{"addr", "netmask"}, ...]}}.
 
-    `windows`: 127.0.0.0/8 and ::1 are local whatever the list says (Windows always binds
-    them; its "Loopback Pseudo-Interface 1" is missing from some interface lists)."""
-    addresses: set[IPAddress] = set()
+    `windows`: 127.0.0.0/8 and ::1 are local, and 127.0.0.1 and ::1 are listed as the host's
+    addresses, whatever the list says (Windows always has them, on "Loopback Pseudo-Interface
+    1", which some interface lists leave out)."""
+    addresses: set[IPAddress] = set(WINDOWS_LOOPBACK_ADDRESSES) if windows else set()
     networks: list[IPv4Network | IPv6Network] = list(WINDOWS_LOOPBACK) if windows else []
     for name, families in interfaces.items():
         for entry in families.get(int(netifaces.AF_INET), ()):
@@ -140,19 +143,21 @@ def _describe(pid: int) -> Described:
     """
     import psutil  # noqa: PLC0415 (lazy: see the module's docstring)
 
+    # psutil.Error covers AccessDenied, NoSuchProcess and ZombieProcess; a raw OSError can come
+    # through from Windows' NtQuerySystemInformation (WinError 87) for some processes.
     try:
         proc = psutil.Process(pid)
-    except psutil.Error:
+    except (psutil.Error, OSError):
         return None, None, None
     with proc.oneshot():
         try:
             name: str | None = proc.name() or None
-        except psutil.Error:  # AccessDenied, NoSuchProcess, ZombieProcess
+        except (psutil.Error, OSError):
             name = None
         try:
             args = proc.cmdline()
             cmdline = " ".join(args) if args else None
-        except psutil.Error:
+        except (psutil.Error, OSError):
             cmdline = None
         try:
             exe: str | None = proc.exe() or None
@@ -181,7 +186,7 @@ def rows_from_connections(
             continue
         pid: int | None = conn.pid
         name = cmdline = exe = None
-        if pid is not None:
+        if pid is not None and pid != NO_OWNER_PID:  # pid 0 has no process to name
             if pid not in names:
                 names[pid] = describe(pid)
             name, cmdline, exe = names[pid]

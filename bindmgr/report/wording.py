@@ -180,6 +180,8 @@ def holder_text(holder: Holder | None) -> str:
         return ""
     if holder.pid is None:
         return safe(holder.name) if holder.name else "unknown process"
+    if holder.pid == 0 and not holder.name:  # Windows: a socket without a living owner
+        return "no owner (pid 0)"
     return f"pid {holder.pid}" if not holder.name else f"{safe(holder.name)} (pid {holder.pid})"
 
 

@@ -184,6 +184,9 @@ def test_on_windows_loopback_is_local_whatever_the_interface_list_says() -> None
     assert IPv6Address("::1") in windows
     assert IPv4Address("192.0.2.8") not in windows  # only loopback networks are whole
     assert IPv4Address("127.5.6.7") not in parse_interfaces(listed)
+    # listed as the host's own addresses too (inspect shows them), as on a real Windows host
+    assert {IPv4Address("127.0.0.1"), IPv6Address("::1")} <= windows.addresses
+    assert IPv4Address("127.0.0.1") not in parse_interfaces(listed).addresses
 
 
 def test_sysfs_loopback_flags(tmp_path: Path) -> None:
@@ -206,3 +209,23 @@ def test_sysfs_and_psutil_agree_on_this_hosts_loopback_interfaces() -> None:
         if name in names and "loopback" in stats.flags.split(",")
     }
     assert hostinfo.sysfs_loopback(names) == by_psutil
+
+
+def test_rows_owned_by_pid_0_are_not_looked_up() -> None:
+    """Windows lists a closing socket, or one whose process is gone, under pid 0."""
+    calls: list[int] = []
+
+    def describe(pid: int) -> tuple[str | None, str | None, str | None]:
+        calls.append(pid)
+        return "System Idle Process", None, None
+
+    listening = SimpleNamespace(
+        type=socket.SOCK_STREAM,
+        status=psutil.CONN_LISTEN,
+        pid=0,
+        laddr=SimpleNamespace(ip="127.0.0.1", port=25),
+        raddr=(),
+    )
+    rows = hostinfo.rows_from_connections([listening], describe)
+    assert rows == (ListeningSocket(IPv4Address("127.0.0.1"), 25, Proto.TCP, 0, None, None),)
+    assert calls == []

@@ -90,6 +90,22 @@ def test_http_sys_holds_port_80(wild: str) -> None:
     assert "netsh http show servicestate" in result.hint
 
 
+def test_a_listener_of_pid_0_is_a_socket_without_an_owner() -> None:
+    """Windows: pid 0 ("System Idle Process") stands for a closing or orphaned socket."""
+    table = ListenerIndex((row("10.0.0.1", 25, 0, None), row("0.0.0.0", 110, 0, None)))
+    result = classify(ip("10.0.0.1"), tcp(25), 10048, local=True, table=table, windows=True)
+    assert result.status is ProbeStatus.IN_USE
+    assert result.holder == Holder(0, None, None)
+    assert result.hint is not None
+    assert "pid 0 (no living owner)" in result.hint
+    assert "retry in a few minutes" in result.hint
+    assert "System Idle Process" not in result.hint
+    wild = classify(ip("10.0.0.1"), tcp(110), BOUND, local=True, table=table, windows=True)
+    assert wild.status is ProbeStatus.IN_USE_WILDCARD
+    assert wild.hint is not None
+    assert "10.0.0.1:110 is held by a socket Windows lists under pid 0" in wild.hint
+
+
 def test_specific_bind_next_to_a_wildcard_listener_is_in_use_wildcard() -> None:
     """Windows lets this bind succeed; the listener table still reports the conflict."""
     table = ListenerIndex((row("0.0.0.0", 25), row("::", 110)))

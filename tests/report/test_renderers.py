@@ -43,6 +43,7 @@ from bindmgr.report.markdown import (
     render_plan_markdown,
 )
 from bindmgr.report.text import render_check_text, render_plan_text
+from bindmgr.report.wording import holder_text
 from tests.support import report_samples as samples
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "report"
@@ -489,3 +490,11 @@ def test_text_from_the_files_never_becomes_a_link_or_an_emoji() -> None:
     """A value like "http://evil.example", "www.evil.example" or ":tada:" stays text on GitHub."""
     shown = md_escape("see http://evil.example/x :tada: www.evil.example, pairs: 3")
     assert shown == "see http\\://evil.example/x \\:tada: www\\.evil.example, pairs: 3"
+
+
+def test_holder_words() -> None:
+    assert holder_text(None) == ""
+    assert holder_text(Holder(None, None, None)) == "unknown process"
+    assert holder_text(Holder(1234, "smtpd.exe", None)) == "smtpd.exe (pid 1234)"
+    assert holder_text(Holder(1234, None, None)) == "pid 1234"
+    assert holder_text(Holder(0, None, None)) == "no owner (pid 0)"  # Windows: closing, orphaned
