@@ -50,7 +50,10 @@ asyncio_default_fixture_loop_scope = function
     [
         pytest.param(
             "fds",
-            marks=pytest.mark.skipif(socket_fds() is None, reason="/proc/self/fd is Linux's"),
+            marks=pytest.mark.skipif(
+                socket_fds() is None,
+                reason="/proc/self/fd is Linux's (Wine shows it, but for the Wine process)",
+            ),
         ),
         "objects",
     ],

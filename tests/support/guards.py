@@ -28,7 +28,10 @@ _FD_DIR = "/proc/self/fd"
 
 
 def socket_fds() -> dict[int, str] | None:
-    """{fd: "socket:[inode]"} of this process; None where /proc is missing (not Linux)."""
+    """{fd: "socket:[inode]"} of this process; None off Linux (Wine shows Linux's /proc on Z:,
+    but its descriptors are the Wine process's, not sockets of this Windows process)."""
+    if sys.platform != "linux":
+        return None
     found: dict[int, str] = {}
     try:
         names = os.listdir(_FD_DIR)
