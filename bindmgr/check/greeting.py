@@ -18,7 +18,8 @@ import socket
 import ssl
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from ipaddress import IPv4Address
+from typing import Any, Final
 
 from bindmgr.check.answer import (
     Failure,
@@ -30,6 +31,7 @@ from bindmgr.check.answer import (
 from bindmgr.check.protocol import MAX_GREETING, Kind, greeting_end
 from bindmgr.check.verdict import RESOURCE_ERRNOS
 from bindmgr.errors import ResourceError, UsageError
+from bindmgr.model import IPAddress
 
 # connect() errnos that mean "this address cannot be reached from here", beside their Windows
 # (WSA) numbers. Refused, reset and timed out are told by their exception classes, which Python
@@ -50,6 +52,14 @@ _UNREACHABLE: Final = frozenset(
     }
 )
 _CLOSED: Final = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+# Windows' event loop (ConnectEx on an I/O completion port) reports a failed connect with a
+# system error code, not a WSA one, and Python gives those errno EINVAL: read them by meaning.
+_WINDOWS_CONNECT_ERRORS: Final = {
+    1225: errno.ECONNREFUSED,  # ERROR_CONNECTION_REFUSED (raised as ConnectionRefusedError)
+    1231: errno.ENETUNREACH,  # ERROR_NETWORK_UNREACHABLE
+    1232: errno.EHOSTUNREACH,  # ERROR_HOST_UNREACHABLE
+    121: errno.ETIMEDOUT,  # ERROR_SEM_TIMEOUT: the connect itself timed out
+}
 
 SocketFactory = Callable[[int, int], socket.socket]
 
@@ -67,11 +77,28 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _errno(exc: OSError) -> int | None:
+    """The errno that says what happened, a Windows system error code read as one."""
+    return _WINDOWS_CONNECT_ERRORS.get(getattr(exc, "winerror", None) or 0, exc.errno)
+
+
+def sockaddr(ip: IPAddress, port: int) -> tuple[Any, ...]:
+    """The address a connect takes. IPv6 gets all four fields (scope resolved, numerically):
+    Windows' event loop reads a pair as IPv4 and fails on an IPv6 host with WSAEINVAL."""
+    if isinstance(ip, IPv4Address):
+        return (str(ip), port)
+    found = socket.getaddrinfo(
+        str(ip), port, socket.AF_INET6, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
+    )
+    return tuple(found[0][4])
+
+
 def _reason(exc: OSError) -> str:
     if isinstance(exc, ssl.SSLError):  # its errno is OpenSSL's, not the system's
         return str(exc.reason or type(exc).__name__)
-    if exc.errno is not None:
-        return errno.errorcode.get(exc.errno, str(exc.errno))
+    code = _errno(exc)
+    if code is not None:
+        return errno.errorcode.get(code, str(code))
     if isinstance(exc, _CLOSED):  # asyncio's own "connection lost", without an errno
         return "the server closed the connection"
     return str(exc) or type(exc).__name__
@@ -123,7 +150,7 @@ async def _exchange(
     writer: asyncio.StreamWriter | None = None
     try:
         sock.setblocking(False)
-        await loop.sock_connect(sock, (str(target.ip), target.port))
+        await loop.sock_connect(sock, sockaddr(target.ip, target.port))
         attempt.at = clock()
         if target.tls:
             attempt.phase = Phase.HANDSHAKE
@@ -168,15 +195,20 @@ async def _connect(
         failure = Failure.TLS if attempt.phase is Phase.HANDSHAKE else Failure.CLOSED
         return attempt.outcome(failure, _reason(exc))
     except OSError as exc:
-        if exc.errno in RESOURCE_ERRNOS:
+        code = _errno(exc)
+        if code in RESOURCE_ERRNOS:
             raise ResourceError(
                 f"ran out of file descriptors or socket buffers ({_reason(exc)}) while "
                 f"connecting to {target.address}",
                 hint="raise the open-files limit (ulimit -n) or lower --concurrency, then rerun",
             ) from exc
-        if exc.errno in _UNREACHABLE:
-            return attempt.outcome(Failure.UNREACHABLE, _reason(exc))
-        raise
+        if code == errno.ETIMEDOUT:  # Windows: the connect's own timeout, as a system code
+            failure = Failure.TIMEOUT
+        elif code in _UNREACHABLE:
+            failure = Failure.UNREACHABLE
+        else:
+            raise
+        return attempt.outcome(failure, _reason(exc))
     return attempt.outcome()
 
 

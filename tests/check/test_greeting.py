@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bindmgr.check import greeting
 from bindmgr.check.answer import (
     Answer,
     Failure,
@@ -298,13 +300,44 @@ class Unreachable(socket.socket):
         raise OSError(errno.ENETUNREACH, "Network is unreachable")
 
 
-def test_errnos_an_unreachable_address_a_resource_shortage_and_an_unknown_one() -> None:
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="Windows' event loop connects with ConnectEx, never socket.connect, so a socket "
+    "subclass cannot fake the failure there; its error codes are read by _errno (below)",
+)
+def test_an_unreachable_address_is_data() -> None:
     (got,) = run_greetings([tgt(A1, 9)], socket_factory=Unreachable, **SOON)
     assert (got.failure, got.phase, got.detail) == (
         Failure.UNREACHABLE,
         Phase.CONNECT,
         "ENETUNREACH",
     )
+
+
+def _windows_error(winerror: int) -> OSError:
+    exc = OSError(errno.EINVAL, "from GetOverlappedResult")  # Python's errno for these codes
+    exc.winerror = winerror  # type: ignore[attr-defined]  # only Windows has the attribute
+    return exc
+
+
+def test_windows_connect_error_codes_are_read_by_meaning() -> None:
+    """ConnectEx fails with system error codes that Python gives errno EINVAL."""
+    assert greeting._errno(_windows_error(1225)) == errno.ECONNREFUSED
+    assert greeting._errno(_windows_error(1231)) == errno.ENETUNREACH
+    assert greeting._errno(_windows_error(1232)) == errno.EHOSTUNREACH
+    assert greeting._errno(_windows_error(5)) == errno.EINVAL  # anything else: as Python says
+    assert greeting._reason(_windows_error(1225)) == "ECONNREFUSED"
+    assert greeting._errno(OSError(errno.ENETUNREACH, "x")) == errno.ENETUNREACH
+
+
+def test_connect_addresses_give_ipv6_all_four_fields() -> None:
+    """Windows' ConnectEx reads a pair as IPv4: an IPv6 host would be WSAEINVAL."""
+    assert greeting.sockaddr(ip_address("127.0.0.1"), 25) == ("127.0.0.1", 25)
+    assert greeting.sockaddr(ip_address("::1"), 25) == ("::1", 25, 0, 0)
+    assert greeting.sockaddr(ip_address("2001:db8::1"), 587)[:2] == ("2001:db8::1", 587)
+
+
+def test_errnos_a_resource_shortage_and_an_unknown_one() -> None:
     with pytest.raises(ResourceError, match=r"\(EMFILE\) while connecting to 127\.0\.9\.1:9"):
         run_greetings([tgt(A1, 9)] * 3, socket_factory=failing(errno.EMFILE), **SOON)
     with pytest.raises(OSError, match="made up by the test") as raised:
