@@ -15,11 +15,13 @@ import math
 import os
 import secrets
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import psutil
 
@@ -29,7 +31,16 @@ from bindmgr.errors import LockError, WriteError
 LOCK_NAME = "bindmgr.apply.lock"  # never *.SEM: MDaemon acts on semaphore files in \App\
 UNREADABLE_GRACE = 30.0  # seconds an empty/garbled lock file is given before it counts as stale
 
+# Windows: a file that another process has open without FILE_SHARE_DELETE cannot be deleted
+# (ERROR_SHARING_VIOLATION, 32), and a deleted file whose last handle is still open cannot be
+# opened or created until it closes (ERROR_ACCESS_DENIED, 5: "delete pending"). Between bindmgr
+# processes that lasts one read of the lock file (this module reads it sharing delete), so
+# those errors are retried for up to TRANSIENT_RETRY seconds.
+TRANSIENT_WINERRORS = (5, 32)
+TRANSIENT_RETRY = 2.0
+
 Clock = Callable[[], float]
+_T = TypeVar("_T")
 Sleep = Callable[[float], None]
 Message = Callable[[str], None]
 
@@ -138,13 +149,18 @@ class AppLock:
         if info is None:
             return
         faultpoint.reached("lock.before_release")
-        raw, _ident = self._read_raw()
-        held = _parse(raw) if raw is not None else None
-        if held is None or held.token != info.token:
-            self._say(f"the lock {self.path} is no longer ours (now {raw!r}); left it as it is")
-            return
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+        try:  # the work is done: a lock that cannot be removed is said, never a failure
+            raw, _ident = self._read_raw()
+            held = _parse(raw) if raw is not None else None
+            if held is None or held.token != info.token:
+                self._say(f"the lock {self.path} is no longer ours (now {raw!r}); left it as it is")
+                return
+            _retry_transient(lambda: _unlink_if_there(self.path))
+        except (OSError, LockError) as exc:
+            self._say(
+                f"could not remove the lock file {self.path} ({exc}); the next bindmgr takes it "
+                "over once this process has exited"
+            )
 
     def still_held(self) -> bool:
         """True when the lock file still carries this holder's token."""
@@ -174,9 +190,12 @@ class AppLock:
             }
         ).encode()
         # O_CREAT|O_EXCL is CREATE_NEW on Windows: exclusive there too. The file is closed at
-        # once, so on Windows it can be deleted by a later takeover (no sharing violation).
+        # once; a lock file deleted while a reader still has it open refuses the create for
+        # that moment on Windows (see TRANSIENT_WINERRORS).
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = _retry_transient(
+                lambda: os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            )
         except FileExistsError:
             return None
         except OSError as exc:
@@ -206,9 +225,7 @@ class AppLock:
     def _read_raw(self) -> tuple[bytes | None, str]:
         """The lock file's bytes and an identity (bytes + inode + mtime) for the takeover."""
         try:
-            with open(self.path, "rb") as f:
-                raw = f.read()
-                st = os.fstat(f.fileno())
+            raw, st = _retry_transient(lambda: _read_sharing_delete(self.path))
         except FileNotFoundError:
             return None, ""
         except OSError as exc:
@@ -259,9 +276,9 @@ class AppLock:
         try:
             os.close(fd)
             _raw, now = self._read_raw()
-            if now == ident:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.path)
+            if now == ident:  # a delete still refused after the retries: the caller looks again
+                with contextlib.suppress(OSError):
+                    _retry_transient(lambda: _unlink_if_there(self.path))
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(marker)
@@ -307,6 +324,44 @@ class AppLock:
 MAX_PID = 2**32  # Windows pids are DWORDs; Linux's pid_max is at most 2**22
 
 
+def _retry_transient(action: Callable[[], _T]) -> _T:
+    """`action()`, again while Windows reports a transient sharing conflict (bounded)."""
+    deadline = time.monotonic() + TRANSIENT_RETRY
+    while True:
+        try:
+            return action()
+        except OSError as exc:
+            transient = sys.platform == "win32" and getattr(exc, "winerror", None) in (
+                TRANSIENT_WINERRORS
+            )
+            if not transient or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)
+
+
+def _unlink_if_there(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _read_sharing_delete(path: Path) -> tuple[bytes, os.stat_result]:
+    """A file's bytes and stat. On Windows it is opened with FILE_SHARE_DELETE, so that the
+    holder can delete the lock while a waiter reads it (Python's open() does not share delete)."""
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        import _winapi  # noqa: PLC0415
+        import msvcrt  # noqa: PLC0415
+
+        share_all = 0x1 | 0x2 | 0x4  # FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE
+        handle = _winapi.CreateFile(
+            str(path), _winapi.GENERIC_READ, share_all, 0, _winapi.OPEN_EXISTING, 0, 0
+        )
+        fd = msvcrt.open_osfhandle(handle, os.O_RDONLY)
+    else:
+        fd = os.open(path, os.O_RDONLY)
+    with open(fd, "rb") as f:
+        return f.read(), os.fstat(f.fileno())
+
+
 def _parse(raw: bytes) -> LockInfo | None:
     """What a lock file says; None when bindmgr cannot have written it (unreadable).
 
@@ -336,7 +391,7 @@ def _parse(raw: bytes) -> LockInfo | None:
 def read_lock(app_dir: Path) -> LockInfo | None:
     """Who holds `app_dir`'s lock (None when free or unreadable); for `status`-style commands."""
     try:
-        raw = (Path(app_dir) / LOCK_NAME).read_bytes()
+        raw, _st = _read_sharing_delete(Path(app_dir) / LOCK_NAME)
     except OSError:  # absent, a folder, unreadable: nobody this can name
         return None
     return _parse(raw)

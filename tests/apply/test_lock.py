@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from bindmgr.apply.lock import LOCK_NAME, AppLock, read_lock
 from bindmgr.errors import LockError
-from tests.support.safety import env
+from tests.support.safety import env, read_only_bind
 
 
 class FakeClock:
@@ -232,3 +233,54 @@ def test_racing_takeovers_of_a_stale_lock_never_give_two_holders(tmp_path: Path)
     assert [p.returncode for p in procs] == [0] * 8
     assert [int(o) for o in outs] == [0] * 8
     assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_a_lock_that_cannot_be_removed_is_said_never_raised(tmp_path: Path) -> None:
+    """The work under the lock is done by then: a leftover lock is the next run's takeover."""
+    app = tmp_path / "App"
+    app.mkdir()
+    said: list[str] = []
+    lock = AppLock(app, command="bindmgr apply", timeout=0, on_message=said.append)
+    lock.acquire()
+    with read_only_bind(app, app):  # the folder turns read-only under the holder (EROFS)
+        lock.release()
+    assert len(said) == 1
+    assert f"could not remove the lock file {app / LOCK_NAME}" in said[0]
+    assert "the next bindmgr takes it over once this process has exited" in said[0]
+    assert read_lock(app) is not None
+    (app / LOCK_NAME).unlink()
+
+
+windows_sharing = pytest.mark.skipif(
+    sys.platform != "win32", reason="only Windows refuses to delete a file that is open"
+)
+
+
+@windows_sharing
+def test_release_waits_out_a_reader_that_does_not_share_delete(tmp_path: Path) -> None:
+    """Python's open() shares no delete: another bindmgr reading the lock blocks its removal."""
+    said: list[str] = []
+    lock = AppLock(tmp_path, command="bindmgr apply", timeout=0, on_message=said.append)
+    lock.acquire()
+    reader = open(tmp_path / LOCK_NAME, "rb")  # noqa: SIM115 - closed by the timer below
+    closer = threading.Timer(0.3, reader.close)
+    closer.start()
+    try:
+        lock.release()
+    finally:
+        closer.join(timeout=10)
+        reader.close()
+    assert said == []
+    assert not (tmp_path / LOCK_NAME).exists()
+
+
+@windows_sharing
+def test_release_outlasted_by_a_reader_leaves_the_lock_and_says_so(tmp_path: Path) -> None:
+    said: list[str] = []
+    lock = AppLock(tmp_path, command="bindmgr apply", timeout=0, on_message=said.append)
+    lock.acquire()
+    with open(tmp_path / LOCK_NAME, "rb"):
+        lock.release()
+    assert len(said) == 1
+    assert "could not remove the lock file" in said[0]
+    (tmp_path / LOCK_NAME).unlink()
