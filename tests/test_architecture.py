@@ -45,6 +45,7 @@ PURE_MODULES = frozenset(
         "check.dnsanswer",
         "apply.edit",
         "apply.proof",
+        "apply.blocked",
     }
 )
 IO_MODULES = frozenset(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
 
-from bindmgr.apply import faultpoint
+from bindmgr.apply import blocked, faultpoint
 from bindmgr.apply.targets import NAME_MAX, check_names, check_owner, not_regular
 from bindmgr.errors import FileChangedError, WriteError
 from bindmgr.model import digest, show_digest
@@ -187,15 +187,17 @@ def replace_file(
         return False
     if like is None:
         check_owner(target)
+    _refuse_read_only(target, path)
     tmp = temp_name(target)
     try:
         _write_temp(tmp, data, like if like is not None else target)
         if file_sha256(target) != current_sha:  # the last look before the point of no return
             raise _changed(path, current_sha, file_sha256(target))
         faultpoint.reached("write.before_replace")
-        # POSIX: rename(2). Windows: MoveFileExW(MOVEFILE_REPLACE_EXISTING); it fails with
-        # a PermissionError when another process has the file open without FILE_SHARE_DELETE
-        # (MDaemon may): the original is then intact and the message says to stop MDaemon first.
+        # POSIX: rename(2). Windows: MoveFileExW(MOVEFILE_REPLACE_EXISTING); it fails with a
+        # sharing violation (winerror 32) when another process has the file open without
+        # FILE_SHARE_DELETE (MDaemon may): the original is then intact and the message says
+        # to stop MDaemon first (apply/blocked.py).
         os.replace(tmp, target)
     except BaseException as exc:
         _unlink_quietly(tmp)
@@ -231,6 +233,7 @@ def remove_file(path: Path, *, expected_sha256: str | Unchecked | None) -> bool:
             raise _changed(path, expected_sha256, current_sha)
         if current is None:
             return False
+        _refuse_read_only(path, path)
         faultpoint.reached("write.before_replace")
         os.unlink(path)
     except OSError as exc:
@@ -338,7 +341,23 @@ def _changed(path: Path, expected: str | None, actual: str | None) -> FileChange
     )
 
 
+def _refuse_read_only(target: Path, path: Path) -> None:
+    """Windows replaces and deletes no file with the read-only attribute (Wine does): say so
+    before anything is written, rather than "access denied" after."""
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        try:
+            attributes = os.stat(target).st_file_attributes
+        except FileNotFoundError:
+            return
+        if attributes & stat.FILE_ATTRIBUTE_READONLY:
+            message, hint = blocked.read_only(str(path))
+            raise WriteError(message, hint=hint)
+
+
 def _write_error(path: Path, exc: OSError) -> WriteError:
+    in_use = blocked.in_use(str(path), getattr(exc, "winerror", None))
+    if in_use is not None:  # Windows: held open by another program (MDaemon), not a denial
+        return WriteError(in_use[0], hint=in_use[1])
     code = exc.errno or 0
     name = errno.errorcode.get(code, str(code))
     reason = exc.strerror or str(exc)

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,16 @@ import pytest
 from bindmgr.apply.backup import WRITTEN, list_backups
 from bindmgr.errors import ExitCode
 from bindmgr.formats.plan import digest_of
-from tests.support.apply import FILES, Site, changed_lines, cli, cli_proc, make_site
+from tests.support.apply import (
+    FILES,
+    Site,
+    changed_lines,
+    child,
+    cli,
+    cli_proc,
+    make_site,
+    wait_line,
+)
 from tests.support.safety import is_root, no_default_app_folder
 from tests.support.sample import read_ini
 
@@ -391,3 +401,31 @@ def test_apply_json_and_detailed_exitcode_say_what_changed(site: Site, tmp_path:
     assert again.code == ExitCode.OK, again.text
     assert json.loads(again.out)["changed"] is False
     assert cli("apply", str(plan), "--detailed-exitcode").code == ExitCode.STALE
+
+
+HOLD_OPEN = """
+import sys
+with open(sys.argv[1], "rb"):  # Python shares no delete: MDaemon.ini cannot be replaced
+    print("open", flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="only Windows refuses to replace an open file")
+def test_an_ini_held_open_by_another_program_stops_the_apply_with_what_to_do(
+    site: Site, tmp_path: Path
+) -> None:
+    plan = planned(site, tmp_path)
+    before = site.tree()
+    with child(HOLD_OPEN, str(site.path(INI))) as holder:
+        assert wait_line(holder) == "open"
+        done = cli("apply", str(plan))
+    assert done.code == 1, done.text
+    assert f"cannot write {site.path(INI)}: another program has it open" in done.err
+    assert "EXITNOW.SEM" in done.err
+    assert ".tmp" not in done.err  # the real file is named, not bindmgr's temp file
+    assert "Administrator" not in done.err
+    after = site.tree()
+    assert {k: v for k, v in after.items() if "bindmgr-backups" not in k} == {
+        k: v for k, v in before.items() if "bindmgr-backups" not in k
+    }
