@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bindmgr.apply import faultpoint, trust
+from bindmgr.apply import faultpoint, trust, winacl
 from bindmgr.apply.safewrite import ANY, fsync_dir, read_bytes, replace_file
 from bindmgr.errors import BindmgrError, InputError, UsageError, WriteError
 from bindmgr.model import digest, sha256_bytes, show_digest
@@ -126,7 +126,7 @@ def create_backup(
     """
     trust.check_folder(Path(backup_root))  # a root others may write: its backups are worthless
     created = now()
-    folder = _new_folder(Path(backup_root), created)
+    folder = _new_folder(Path(backup_root), created, Path(app_dir))
     files: list[BackupFile] = []
     used = {MANIFEST}
     for name, data in originals.items():
@@ -310,19 +310,24 @@ def _folders(root: Path) -> list[tuple[Path, int]]:
     return out
 
 
-def _new_folder(root: Path, created: dt.datetime) -> Path:
+def _new_folder(root: Path, created: dt.datetime, app_dir: Path) -> Path:
+    """A new, private backup folder in `root`: 0700 on POSIX; on Windows the App folder's
+    access list, protected, so that it is no more readable than the App folder wherever it is
+    (the copies hold passwords)."""
     stamp = created.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     try:
         if not root.is_dir():
             root.mkdir(mode=0o700, exist_ok=True)
+            winacl.copy_security(app_dir, root, protect=True)
             fsync_dir(root.parent)
         for n in range(1000):
             folder = root / (stamp if n == 0 else f"{stamp}-{n}")
             try:
-                folder.mkdir(mode=0o700)  # exclusive; 0700 because the copies hold passwords
+                folder.mkdir(mode=0o700)  # exclusive
             except FileExistsError:
                 continue
             os.chmod(folder, 0o700)  # whatever the umask; Windows: only the read-only flag
+            winacl.copy_security(app_dir, folder, protect=True)  # Windows: the App folder's
             fsync_dir(root)  # the folder survives a power cut along with the copies in it
             return folder
     except OSError as exc:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
 
-from bindmgr.apply import blocked, faultpoint
+from bindmgr.apply import blocked, faultpoint, winacl
 from bindmgr.apply.targets import NAME_MAX, check_names, check_owner, not_regular
 from bindmgr.errors import FileChangedError, WriteError
 from bindmgr.model import digest, show_digest
@@ -248,7 +248,7 @@ def _write_temp(tmp: Path, data: bytes, perms_from: Path) -> None:
     # Created 0600 and exclusively: during the write nobody else can read or own the bytes.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
     try:
-        _copy_permissions(fd, perms_from)
+        _copy_permissions(fd, perms_from, tmp)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
@@ -259,17 +259,20 @@ def _write_temp(tmp: Path, data: bytes, perms_from: Path) -> None:
         os.close(fd)
 
 
-def _copy_permissions(fd: int, source: Path) -> None:
+def _copy_permissions(fd: int, source: Path, tmp: Path) -> None:
     """Give the open temp file `source`'s owner, group and mode, never anything more readable.
 
-    POSIX only. Root keeps owner and group. Anyone else cannot give a file away: the file is then
+    POSIX: root keeps owner and group. Anyone else cannot give a file away: the file is then
     owned by the writer (who could already write the original), and if the group cannot be kept
-    either, the group bits are dropped so that no new group can read it. Windows: the new file
-    inherits the folder's ACL; explicit ACEs on the original are not copied (MDaemon's App
-    folder normally uses inherited ones); the read-only attribute is not copied, since
-    MoveFileEx cannot replace a read-only file anyway (untested on Linux).
+    either, the group bits are dropped so that no new group can read it. Windows: the temp file
+    gets the original's access list (DACL) whole, its owner where allowed, and its hidden,
+    system and archive attributes (apply/winacl.py), so MoveFileEx puts them back in place; a
+    read-only original never gets here (_refuse_read_only).
     """
     if sys.platform == "win32":  # pragma: no cover - Windows
+        if os.path.lexists(source):
+            winacl.copy_security(source, tmp)
+            winacl.copy_attributes(source, tmp)
         return
     try:
         st = os.stat(source)

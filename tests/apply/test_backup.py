@@ -20,6 +20,7 @@ from bindmgr.apply.backup import (
 )
 from bindmgr.errors import InputError, UsageError
 from bindmgr.model import sha256_bytes
+from tests.support.acl import assert_kept_permissions, assert_private_folder
 from tests.support.safety import is_root
 
 T0 = dt.datetime(2025, 3, 1, 3, 0, 0, tzinfo=dt.UTC)
@@ -62,11 +63,11 @@ def test_backup_folder_copies_and_manifest(tmp_path: Path) -> None:
         now=lambda: T0,
     )
     assert b.path == app / "bindmgr-backups" / "20250301T030000Z"
-    assert stat.S_IMODE(b.path.stat().st_mode) == 0o700
-    assert stat.S_IMODE((app / "bindmgr-backups").stat().st_mode) == 0o700
+    assert_private_folder(b.path, app)
+    assert_private_folder(app / "bindmgr-backups", app)
     assert (b.path / "MDaemon.ini").read_bytes() == b"old main"
-    assert stat.S_IMODE((b.path / "MDaemon.ini").stat().st_mode) == 0o640
-    assert stat.S_IMODE((b.path / "Domains.dat").stat().st_mode) == 0o600
+    assert_kept_permissions(b.path / "MDaemon.ini", app / "MDaemon.ini", 0o640)
+    assert_kept_permissions(b.path / "Domains.dat", app / "Domains.dat", 0o600)
     assert sorted(os.listdir(b.path)) == ["Domains.dat", "MDaemon.ini", MANIFEST]
     d = json.loads((b.path / MANIFEST).read_text())
     assert d["state"] == BACKED_UP

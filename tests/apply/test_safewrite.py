@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +21,14 @@ from bindmgr.apply.safewrite import (
 )
 from bindmgr.errors import FileChangedError, WriteError
 from bindmgr.model import sha256_bytes
+from tests.support.acl import dacl, set_dacl, set_hidden, windows_acls
 from tests.support.safety import (
     fill_disk,
     is_root,
     leftovers,
     mount_tmpfs,
+    needs_symlinks,
+    posix_modes,
     python,
     read_only_bind,
     run_as_nobody,
@@ -51,11 +55,33 @@ def make(path: Path, data: bytes = OLD, mode: int = 0o640) -> Path:
     return path
 
 
-def test_replaces_bytes_and_keeps_mode(tmp_path: Path) -> None:
+def test_replaces_bytes(tmp_path: Path) -> None:
     f = make(tmp_path / "MDaemon.ini", mode=0o640)
     assert replace_file(f, NEW, expected_sha256=sha256_bytes(OLD)) is True
     assert f.read_bytes() == NEW
+    assert leftovers(tmp_path) == []
+
+
+@posix_modes
+def test_keeps_mode(tmp_path: Path) -> None:
+    f = make(tmp_path / "MDaemon.ini", mode=0o640)
+    replace_file(f, NEW, expected_sha256=sha256_bytes(OLD))
     assert stat.S_IMODE(f.stat().st_mode) == 0o640
+
+
+@windows_acls
+def test_windows_keeps_the_access_list_and_attributes(tmp_path: Path) -> None:
+    """The temp file would inherit the folder's list (and Everyone may read the folder); it
+    gets the original's instead, and its hidden attribute, before it replaces it."""
+    f = make(tmp_path / "MDaemon.ini")
+    set_dacl(f, "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;OW)")  # SYSTEM, Administrators, owner
+    set_hidden(f)
+    before = dacl(f)
+    assert "WD" not in before  # Everyone is not in it
+    assert replace_file(f, NEW, expected_sha256=sha256_bytes(OLD)) is True
+    assert f.read_bytes() == NEW
+    assert dacl(f) == before
+    assert f.stat().st_file_attributes & stat.FILE_ATTRIBUTE_HIDDEN  # type: ignore[attr-defined]
     assert leftovers(tmp_path) == []
 
 
@@ -85,10 +111,16 @@ def test_stale_hash_refused_and_names_file(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
-def test_new_file_needs_empty_expected_and_gets_0600(tmp_path: Path) -> None:
+@posix_modes
+def test_new_file_gets_0600(tmp_path: Path) -> None:
     f = tmp_path / "Domains.dat"
     assert replace_file(f, NEW, expected_sha256=None) is True
     assert stat.S_IMODE(f.stat().st_mode) == 0o600
+
+
+def test_new_file_needs_empty_expected(tmp_path: Path) -> None:
+    f = tmp_path / "Domains.dat"
+    assert replace_file(f, NEW, expected_sha256=None) is True
     with pytest.raises(FileChangedError, match="expected absent"):
         replace_file(f, OLD, expected_sha256=None)
     assert file_sha256(tmp_path / "missing") is None
@@ -120,7 +152,8 @@ def hook(event, args):
     if event == "open" and str(args[0]) == target and reading:
         seen.append(1)
         if len(seen) == 2:
-            os.pwrite(fd, b"EDITED BY SOMEONE ELSE", 0)
+            os.lseek(fd, 0, os.SEEK_SET)  # os.pwrite is POSIX
+            os.write(fd, b"EDITED BY SOMEONE ELSE")
 sys.addaudithook(hook)
 try:
     safewrite.replace_file(Path(target), b"new bytes", expected_sha256=safewrite.ANY)
@@ -135,6 +168,7 @@ except errors.FileChangedError as e:
     assert leftovers(tmp_path) == []
 
 
+@needs_symlinks
 def test_symlink_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
     real_dir = tmp_path / "real"
     real_dir.mkdir()
@@ -145,11 +179,13 @@ def test_symlink_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
     assert link.is_symlink()
     assert os.readlink(link) == str(Path("real") / "MDaemon.ini")
     assert target.read_bytes() == NEW
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    if sys.platform != "win32":  # the target's mode, not the link's (Windows: its DACL)
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert leftovers(real_dir) == []
     assert leftovers(tmp_path) == []
 
 
+@needs_symlinks
 def test_dangling_symlink_refused(tmp_path: Path) -> None:
     link = tmp_path / "MDaemon.ini"
     link.symlink_to(tmp_path / "nowhere.ini")
@@ -175,6 +211,10 @@ def test_remove_file(tmp_path: Path) -> None:
     assert remove_file(f, expected_sha256=sha256_bytes(OLD)) is True
     assert not f.exists()
     assert remove_file(f, expected_sha256=None) is False
+
+
+@needs_symlinks
+def test_remove_file_never_deletes_a_link(tmp_path: Path) -> None:
     link = tmp_path / "link.ini"
     link.symlink_to(make(tmp_path / "t.ini"))
     with pytest.raises(WriteError, match="does not delete links"):
@@ -198,6 +238,7 @@ def test_full_disk_on_a_small_tmpfs(tmp_path: Path) -> None:
         assert leftovers(disk) == []
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE (the resource module) is POSIX")
 def test_file_size_limit_gives_a_clear_error(tmp_path: Path) -> None:
     # Works without mount rights: RLIMIT_FSIZE makes the kernel refuse the write (EFBIG).
     f = make(tmp_path / "MDaemon.ini")

@@ -16,6 +16,7 @@ import pytest
 from bindmgr.apply.backup import WRITTEN, list_backups
 from bindmgr.errors import ExitCode
 from bindmgr.formats.plan import digest_of
+from tests.support.acl import assert_kept_permissions, assert_private_folder
 from tests.support.apply import (
     FILES,
     Site,
@@ -26,7 +27,7 @@ from tests.support.apply import (
     make_site,
     wait_line,
 )
-from tests.support.safety import is_root, no_default_app_folder
+from tests.support.safety import is_root, no_default_app_folder, posix_owners
 from tests.support.sample import read_ini
 
 UNSET = {"MDAEMON_APP": ""}  # an empty MDAEMON_APP counts as unset
@@ -98,14 +99,14 @@ def test_apply_writes_exactly_the_plan_backs_up_and_is_then_stale(
     [backup] = list_backups(site.backups)
     assert (backup.kind, backup.state) == ("apply", WRITTEN)
     assert str(backup.path) in done.out
-    assert stat.S_IMODE(backup.path.stat().st_mode) == 0o700
+    assert_private_folder(backup.path, site.app)
     assert sorted(f.name for f in backup.files) == ["Domains.dat", "MDaemon.ini"]
     for f in backup.files:
         assert backup.read_old(f.name) == before[f"App/{f.name}"]
         assert f.stored is not None
         copy = backup.path / f.stored
         assert copy.read_bytes() == before[f"App/{f.name}"]
-        assert stat.S_IMODE(copy.stat().st_mode) == modes[f"App/{f.name}"]
+        assert_kept_permissions(copy, site.path(f"App/{f.name}"), modes[f"App/{f.name}"])
 
     again = site.plan(tmp_path / "again.json", site.ips[:3])
     assert again.code == 0, again.text
@@ -266,6 +267,7 @@ def test_restart_drops_the_semaphore_and_locksems_is_warned_about(
 # -- 13. permissions --------------------------------------------------------------------------
 
 
+@posix_owners
 def test_written_files_and_backups_keep_mode_and_owner(site: Site, tmp_path: Path) -> None:
     plan = planned(site, tmp_path)
     owner = (1234, 1234) if is_root() else (os.getuid(), os.getgid())

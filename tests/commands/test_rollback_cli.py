@@ -11,7 +11,7 @@ import pytest
 
 from bindmgr.apply.backup import WRITTEN, list_backups
 from tests.support.apply import Run, Site, cli, cli_proc, make_site
-from tests.support.safety import is_root, no_default_app_folder
+from tests.support.safety import is_root, no_default_app_folder, posix_owners
 
 INI = "App/MDaemon.ini"
 
@@ -188,6 +188,7 @@ def test_backup_dir_option_is_used_by_both_commands(site: Site, tmp_path: Path) 
     assert site.files() == original
 
 
+@posix_owners
 def test_rollback_keeps_mode_and_owner(site: Site, tmp_path: Path) -> None:
     owner = (1234, 1234) if is_root() else (os.getuid(), os.getgid())
     for rel in ("App/MDaemon.ini", "App/Domains.dat"):

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -42,6 +45,44 @@ no_default_app_folder = pytest.mark.skipif(
     sys.platform == "win32",
     reason="Windows falls back to C:\\MDaemon\\App, which no test may reach; that default is "
     "tested with an injected folder (tests/read/test_config.py)",
+)
+
+
+posix_modes = pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="POSIX permission bits: Windows keeps only the read-only attribute in st_mode; its "
+    "access lists are tested instead (test_windows_keeps_the_access_list_and_attributes)",
+)
+
+
+posix_owners = pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="POSIX owners and modes (os.getuid): Windows has SIDs and access lists, tested by "
+    "test_windows_keeps_the_access_list_and_attributes and the backup folder twins",
+)
+
+
+@functools.cache
+def symlinks_work() -> bool:
+    """Can this process make a symbolic link that leads to its file, in the temp folder the
+    tests use? Windows needs SeCreateSymbolicLinkPrivilege or developer mode (WinError 1314
+    otherwise); Wine 8 makes none on C: (symlink_to returns, the link does not lead anywhere)."""
+    folder = Path(tempfile.mkdtemp(prefix="bindmgr-link-"))
+    try:
+        (folder / "target").write_bytes(b"x")
+        link = folder / "link"
+        link.symlink_to(folder / "target")
+        return link.is_symlink() and link.read_bytes() == b"x"
+    except OSError:
+        return False
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+needs_symlinks = pytest.mark.skipif(
+    not symlinks_work(),
+    reason="this process cannot make symbolic links (Windows: SeCreateSymbolicLinkPrivilege or "
+    "developer mode; Wine 8 makes none on C:)",
 )
 
 
