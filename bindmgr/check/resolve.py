@@ -100,8 +100,8 @@ def make_resolver(
                 resolver = dns.asyncresolver.Resolver()
             else:
                 resolver = dns.asyncresolver.Resolver(filename=resolv_conf)
-        except dns.resolver.NoResolverConfiguration as exc:
-            where = resolv_conf or "the system's resolver configuration"
+        except (dns.resolver.NoResolverConfiguration, OSError) as exc:  # OSError: a registry
+            where = resolv_conf or "the system's resolver configuration"  # key Windows lacks
             raise InputError(
                 f"no nameserver to ask: {where} could not be read or names none ({exc})",
                 hint="name one with --nameserver IP[:PORT]",
