@@ -18,6 +18,7 @@ from bindmgr.check import hostinfo
 from bindmgr.check.hostinfo import HostAddresses, ListeningSocket, parse_interfaces, parse_ip
 from bindmgr.model import Proto
 from tests.support.probe import absent_testnet, listener_socket, port_of
+from tests.support.wine import NO_PROCESS_NAMES, NO_SOCKET_OWNERS
 
 AF4, AF6 = int(netifaces.AF_INET), int(netifaces.AF_INET6)
 
@@ -78,6 +79,7 @@ def _rows_on(host: str) -> list[ListeningSocket]:
     return [r for r in hostinfo.listening_sockets() if str(r.ip) == host]
 
 
+@NO_SOCKET_OWNERS
 def test_listener_table_has_tcp_listeners_and_bound_udp_with_this_process() -> None:
     with (
         listener_socket("127.0.0.41") as tcp_sock,
@@ -155,11 +157,12 @@ def test_rows_from_connections_names_each_pid_once() -> None:
 
 
 def test_describe_a_vanished_process() -> None:
-    with subprocess.Popen(["true"]) as gone:
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as gone:
         gone.wait(timeout=20)
     assert hostinfo._describe(gone.pid) == (None, None, None)
 
 
+@NO_PROCESS_NAMES
 def test_describe_this_process() -> None:
     name, cmdline, exe = hostinfo._describe(os.getpid())
     assert name == psutil.Process().name()
@@ -168,6 +171,7 @@ def test_describe_this_process() -> None:
     assert os.path.isabs(exe)
 
 
+@NO_SOCKET_OWNERS
 def test_per_process_fallback_sees_this_process_listener() -> None:
     """The path taken where the system-wide table needs privileges (macOS)."""
     with listener_socket("127.0.0.44") as sock:

@@ -26,6 +26,7 @@ from bindmgr.read.detect import (
 )
 from bindmgr.read.layout import Layout, parse_layout
 from bindmgr.read.layout_text import render_layout
+from tests.support.safety import needs_symlinks
 from tests.support.sample import copy_sample
 
 SHIPPED = read_layout()
@@ -331,22 +332,32 @@ def test_the_read_edge_caps_what_it_reads(app: Path) -> None:
     assert "would pass" in dict(found.skipped)["MDaemon.ini"]
 
 
+def test_the_read_edge_reads_regular_ini_and_dat_files_only(app: Path) -> None:
+    (app / "Folder.ini").mkdir()
+    (app / "notes.txt").write_bytes(b"[Port]\r\nSMTPPort=25\r\n")
+    found = read_candidates(app)
+    assert dict(found.skipped)["Folder.ini"] == "not a regular file"
+    assert "notes.txt" not in found.data
+    assert "notes.txt" not in dict(found.skipped)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes made by mkfifo are POSIX")
+def test_a_fifo_is_stat_ed_never_opened(app: Path) -> None:
+    os.mkfifo(app / "Pipe.ini")  # reading it would block
+    assert dict(read_candidates(app).skipped)["Pipe.ini"] == "not a regular file"
+
+
+@needs_symlinks
 def test_the_read_edge_stays_in_the_mdaemon_folder(app: Path, tmp_path: Path) -> None:
     outside = tmp_path / "outside.ini"
     outside.write_bytes(b"[Port]\r\nSMTPPort=25\r\n")
     (app / "Linked.ini").symlink_to(outside)
     (app / "../WebAdmin").rename(tmp_path / "WebAdmin")
     (app / "../WebAdmin").symlink_to(tmp_path / "WebAdmin")  # a web folder that leads out
-    (app / "Folder.ini").mkdir()
-    os.mkfifo(app / "Pipe.ini")  # stat-ed, never opened: reading it would block
-    (app / "notes.txt").write_bytes(b"[Port]\r\nSMTPPort=25\r\n")
     found = read_candidates(app)
     skipped = dict(found.skipped)
     assert "outside the MDaemon folder" in skipped["Linked.ini"]
     assert "outside the MDaemon folder" in skipped["../WebAdmin/WebAdmin.ini"]
-    assert skipped["Folder.ini"] == skipped["Pipe.ini"] == "not a regular file"
-    assert "notes.txt" not in found.data
-    assert "notes.txt" not in skipped
     assert sorted(found.data) == sorted(
         ["Domains.dat", "MDaemon.ini", "../WorldClient/WorldClient.ini"]
     )
@@ -391,6 +402,7 @@ def test_moved_files_with_the_same_name_get_their_own_ids(app: Path) -> None:
     assert (ports["smtp"], ports["webmail"], ports["webmail_https"]) == (25, 3000, 443)
 
 
+@needs_symlinks
 def test_a_dangling_link_is_skipped_with_its_reason(app: Path, tmp_path: Path) -> None:
     (app / "Gone.ini").symlink_to(tmp_path / "nothing.ini")
     assert "cannot read it" in dict(read_candidates(app).skipped)["Gone.ini"]

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
@@ -228,6 +229,8 @@ _ROOT_ZONE = (
 
 @pytest.mark.parametrize("case", RECORDS)
 def test_zone_goldens_load_in_named_checkzone(case: str, tmp_path: Path) -> None:
+    if sys.platform == "win32":
+        pytest.skip("named-checkzone (BIND's zone checker) is run on Linux; the goldens are shared")
     checker = shutil.which("named-checkzone")
     if checker is None:
         pytest.skip("named-checkzone is not installed (Debian: apt-get install bind9-utils)")

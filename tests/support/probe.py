@@ -107,6 +107,8 @@ def run_child(
 
 def netns_available() -> str | None:
     """None when `unshare -n` can make a network namespace with lo up; else why not."""
+    if sys.platform != "linux":
+        return "a private network namespace (unshare -n) is Linux's"
     try:
         done = subprocess.run(
             ["unshare", "-n", "sh", "-c", "ip link set lo up"],
