@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
@@ -217,16 +218,38 @@ def _per_process_connections() -> list[Any]:
     return found
 
 
+TABLE_TRIES = 3  # psutil raises RuntimeError when GetExtendedTcpTable/UdpTable fails (Windows)
+
+
+def _system_table() -> list[Any]:
+    return list(psutil.net_connections(kind="inet"))
+
+
+def connections(read: Callable[[], list[Any]] = _system_table) -> list[Any]:
+    """The system-wide table (`read` is the seam); where it needs privileges (macOS), what each
+    process shows. Windows' table calls can fail while the table changes: tried again."""
+    attempt = 1
+    while True:
+        try:
+            return read()
+        except psutil.AccessDenied:
+            return _per_process_connections()
+        except RuntimeError as exc:  # psutil: "GetExtendedTcpTable failed"
+            if attempt >= TABLE_TRIES:
+                raise ResourceError(
+                    f"cannot read this host's listener table ({exc}; {TABLE_TRIES} tries)",
+                    hint="rerun; if it keeps failing, look with `netstat -ano` as Administrator",
+                ) from exc
+        time.sleep(0.05 * attempt)
+        attempt += 1
+
+
 def listening_sockets() -> tuple[ListeningSocket, ...]:
     """The host's listener table now. Rows whose owner is hidden have pid/name None."""
     import psutil  # noqa: PLC0415 (lazy: see the module's docstring)
 
     try:
-        try:
-            connections: list[Any] = list(psutil.net_connections(kind="inet"))
-        except psutil.AccessDenied:
-            connections = _per_process_connections()
-        return rows_from_connections(connections)
+        return rows_from_connections(connections())
     except OSError as exc:
         if exc.errno in RESOURCE_ERRNOS:
             raise ResourceError(

@@ -16,6 +16,7 @@ import pytest
 
 from bindmgr.check import hostinfo
 from bindmgr.check.hostinfo import HostAddresses, ListeningSocket, parse_interfaces, parse_ip
+from bindmgr.errors import ResourceError
 from bindmgr.model import Proto
 from tests.support.probe import absent_testnet, listener_socket, port_of
 from tests.support.wine import NO_PROCESS_NAMES, NO_SOCKET_OWNERS
@@ -233,3 +234,24 @@ def test_rows_owned_by_pid_0_are_not_looked_up() -> None:
     rows = hostinfo.rows_from_connections([listening], describe)
     assert rows == (ListeningSocket(IPv4Address("127.0.0.1"), 25, Proto.TCP, 0, None, None),)
     assert calls == []
+
+
+def test_a_listener_table_that_fails_is_tried_again_then_a_clear_error() -> None:
+    """psutil raises RuntimeError when Windows' GetExtendedTcpTable fails (the table changed)."""
+    calls: list[int] = []
+
+    def flaky() -> list[object]:
+        calls.append(1)
+        if len(calls) < hostinfo.TABLE_TRIES:
+            raise RuntimeError("GetExtendedTcpTable failed")
+        return []
+
+    assert hostinfo.connections(flaky) == []
+    assert len(calls) == hostinfo.TABLE_TRIES
+
+    def broken() -> list[object]:
+        raise RuntimeError("GetExtendedTcpTable failed")
+
+    with pytest.raises(ResourceError, match="cannot read this host's listener table") as raised:
+        hostinfo.connections(broken)
+    assert "netstat -ano" in str(raised.value.hint)
