@@ -91,7 +91,7 @@ def test_backup_folder_copies_and_manifest(tmp_path: Path) -> None:
     assert b.read_old("Domains.dat") == b"old domains"
 
 
-@pytest.mark.skipif(not is_root(), reason="chown to another uid needs root")
+@pytest.mark.skipif(not is_root(), reason="chown to another uid needs root (POSIX owners)")
 def test_copies_keep_owner_and_group(tmp_path: Path) -> None:
     app = app_with(tmp_path, {"MDaemon.ini": b"secret"})
     os.chown(app / "MDaemon.ini", 1234, 5678)

@@ -85,7 +85,7 @@ def test_windows_keeps_the_access_list_and_attributes(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.skipif(not is_root(), reason="chown to another uid needs root")
+@pytest.mark.skipif(not is_root(), reason="chown to another uid needs root (POSIX owners)")
 def test_keeps_owner_and_group(tmp_path: Path) -> None:
     f = make(tmp_path / "MDaemon.ini", mode=0o604)
     os.chown(f, 1234, 5678)
@@ -279,7 +279,7 @@ def test_read_only_mount(tmp_path: Path) -> None:
     assert leftovers(src) == []
 
 
-@pytest.mark.skipif(not is_root(), reason="starts a child that drops from root to nobody")
+@pytest.mark.skipif(not is_root(), reason="a child that drops from root to nobody (setuid)")
 def test_folder_not_writable_for_a_non_root_user(public_dir: Path) -> None:
     f = make(public_dir / "MDaemon.ini", mode=0o666)  # the file is writable, its folder is not
     os.chown(f, 65534, 65534)  # and nobody's own: no owner would change
@@ -299,7 +299,7 @@ def test_folder_not_writable_for_a_non_root_user(public_dir: Path) -> None:
     assert leftovers(public_dir) == []
 
 
-@pytest.mark.skipif(not is_root(), reason="starts a child that drops from root to nobody")
+@pytest.mark.skipif(not is_root(), reason="a child that drops from root to nobody (setuid)")
 def test_non_root_writer_never_widens_group_access(public_dir: Path) -> None:
     # nobody may write the file and its folder, but cannot give the new file the group 5678:
     # the group bits are dropped rather than handed to nobody's own group.

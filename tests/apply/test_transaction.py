@@ -184,7 +184,7 @@ def test_write_failure_midway_restores_the_first_file(tmp_path: Path) -> None:
         assert leftovers(app) == []
 
 
-@pytest.mark.skipif(not is_root(), reason="chown to another uid needs root")
+@pytest.mark.skipif(not is_root(), reason="chown to another uid needs root (POSIX owners)")
 def test_owner_group_and_mode_kept_for_files_and_backups(tmp_path: Path) -> None:
     app = make_app(tmp_path / "App")
     os.chown(app / A, 1234, 5678)
@@ -355,7 +355,7 @@ def public_app() -> Iterator[Path]:
         shutil.rmtree(d)
 
 
-@pytest.mark.skipif(not is_root(), reason="starts a child that drops from root to nobody")
+@pytest.mark.skipif(not is_root(), reason="a child that drops from root to nobody (setuid)")
 def test_unwritable_app_folder_for_a_non_root_user(public_app: Path) -> None:
     public_app.chmod(0o555)
     exp = planned(public_app)
