@@ -183,6 +183,11 @@ def responder(servers: Servers, response: bytes) -> Handler:
         servers.requests.append(await reader.readuntil(b"\r\n\r\n"))
         writer.write(response)
         await writer.drain()
+        # Hang up gracefully: the abort that follows every handler would drop a TLS answer
+        # still in flight (drain returns once TLS has it; Windows writes it later, overlapped).
+        writer.close()
+        with contextlib.suppress(OSError, asyncio.TimeoutError):
+            await asyncio.wait_for(writer.wait_closed(), WAIT)
 
     return handle
 
