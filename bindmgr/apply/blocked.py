@@ -1,9 +1,10 @@
 """Why Windows would not let a file be written, in words that say what to do (pure).
 
-Windows refuses to replace or delete a file that another program has open (a sharing violation,
-winerror 32) or has locked a range of (a lock violation, 33), and refuses to replace a file
-with the read-only attribute; CPython reports all three as EACCES, the errno of a real
-permission denial. Told apart, the advice fits: running as Administrator does not help while
+Windows refuses to delete a file that another program has open (a sharing violation, winerror
+32) or has locked a range of (a lock violation, 33); a replace over such a file fails with
+ERROR_ACCESS_DENIED (5) instead, which safewrite tells from a real denial by asking for the
+file itself (apply/winacl.held_open). CPython reports all of them as EACCES, the errno of a
+real permission denial. Told apart, the advice fits: running as Administrator does not help while
 MDaemon has MDaemon.ini open, stopping MDaemon does. Takes names and numbers, returns text.
 """
 
@@ -21,12 +22,12 @@ _STOP_MDAEMON = (
 def in_use(path: str, winerror: int | None) -> tuple[str, str] | None:
     """(message, hint) when `winerror` says another program holds `path`; None otherwise."""
     if winerror == SHARING_VIOLATION:
-        held = "another program has it open"
+        held = "another program has it open (a sharing violation)"
     elif winerror == LOCK_VIOLATION:
-        held = "another program has locked part of it"
+        held = "another program has locked part of it (a lock violation)"
     else:
         return None
-    message = f"cannot write {path}: {held} (Windows error {winerror}); the original is intact"
+    message = f"cannot write {path}: {held}; the original is intact"
     return message, _STOP_MDAEMON.format(name=_name(path))
 
 

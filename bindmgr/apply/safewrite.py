@@ -358,7 +358,10 @@ def _refuse_read_only(target: Path, path: Path) -> None:
 
 
 def _write_error(path: Path, exc: OSError) -> WriteError:
-    in_use = blocked.in_use(str(path), getattr(exc, "winerror", None))
+    winerror = getattr(exc, "winerror", None)
+    if winerror == 5 and winacl.held_open(path):  # a replace over a file held open
+        winerror = blocked.SHARING_VIOLATION
+    in_use = blocked.in_use(str(path), winerror)
     if in_use is not None:  # Windows: held open by another program (MDaemon), not a denial
         return WriteError(in_use[0], hint=in_use[1])
     code = exc.errno or 0

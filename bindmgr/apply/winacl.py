@@ -1,6 +1,7 @@
 """Windows security descriptors and attributes: give a new file or folder those of another, so
 that a replaced App file, its backup copy and a backup folder are no more readable than what
-they stand for. ctypes on advapi32 and kernel32; a no-op elsewhere (POSIX modes: safewrite).
+they stand for; and tell whether another program holds a file open. ctypes on advapi32 and
+kernel32, _winapi; a no-op elsewhere (POSIX modes: safewrite).
 
 The access list (DACL) is copied whole: entries inherited from the folder (marked so) and set by
 hand alike, so the new file's list is the original's. A folder's copy is made protected: it
@@ -42,6 +43,23 @@ def copy_attributes(source: Path, target: Path) -> None:
         wanted = os.stat(source).st_file_attributes & KEPT_ATTRIBUTES
         if wanted and not _kernel32.SetFileAttributesW(str(target), wanted):
             raise ctypes.WinError(ctypes.get_last_error())
+
+
+def held_open(path: Path) -> bool:
+    """Whether another program has `path` open without sharing delete, which makes Windows
+    refuse to replace it (ERROR_ACCESS_DENIED) or delete it: asking for DELETE access while
+    sharing everything then fails with a sharing or lock violation. False off Windows."""
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        import _winapi  # noqa: PLC0415
+
+        try:
+            handle = _winapi.CreateFile(
+                str(path), 0x10000, 0x1 | 0x2 | 0x4, 0, _winapi.OPEN_EXISTING, 0, 0
+            )  # DELETE; FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE
+        except OSError as exc:
+            return getattr(exc, "winerror", None) in (32, 33)
+        _winapi.CloseHandle(handle)
+    return False
 
 
 if sys.platform == "win32":  # pragma: no cover - Windows

@@ -30,7 +30,7 @@ def test_a_sharing_violation_names_the_file_and_says_to_stop_mdaemon() -> None:
     assert words is not None
     message, hint = words
     assert message == (
-        rf"cannot write {INI}: another program has it open (Windows error 32); the original "
+        rf"cannot write {INI}: another program has it open (a sharing violation); the original "
         "is intact"
     )
     assert "EXITNOW.SEM" in hint
@@ -43,7 +43,7 @@ def test_a_sharing_violation_names_the_file_and_says_to_stop_mdaemon() -> None:
 def test_a_lock_violation_is_told_apart_and_other_errors_are_not_in_use() -> None:
     words = blocked.in_use("/srv/App/Domains.dat", blocked.LOCK_VIOLATION)
     assert words is not None
-    assert "another program has locked part of it (Windows error 33)" in words[0]
+    assert "another program has locked part of it (a lock violation)" in words[0]
     assert "has Domains.dat open" in words[1]
     assert blocked.in_use(INI, 5) is None  # ERROR_ACCESS_DENIED: a real denial
     assert blocked.in_use(INI, None) is None  # not Windows
@@ -62,8 +62,9 @@ def test_a_file_held_open_is_not_replaced_and_the_message_says_why(tmp_path: Pat
     target.write_bytes(OLD)
     with open(target, "rb"), pytest.raises(WriteError) as refused:  # shares no delete
         replace_file(target, NEW, expected_sha256=sha256_bytes(OLD))
-    assert str(refused.value) == f"cannot write {target}: another program has it open " + (
-        "(Windows error 32); the original is intact"
+    assert str(refused.value).startswith(  # MoveFileEx says access denied: it is told apart
+        f"cannot write {target}: another program has it open (a sharing violation); the "
+        "original is intact"
     )
     assert refused.value.hint is not None
     assert "EXITNOW.SEM" in refused.value.hint
