@@ -222,12 +222,16 @@ TABLE_TRIES = 3  # psutil raises RuntimeError when GetExtendedTcpTable/UdpTable 
 
 
 def _system_table() -> list[Any]:
+    import psutil  # noqa: PLC0415 (lazy: see the module's docstring)
+
     return list(psutil.net_connections(kind="inet"))
 
 
 def connections(read: Callable[[], list[Any]] = _system_table) -> list[Any]:
     """The system-wide table (`read` is the seam); where it needs privileges (macOS), what each
     process shows. Windows' table calls can fail while the table changes: tried again."""
+    import psutil  # noqa: PLC0415 (lazy: see the module's docstring)
+
     attempt = 1
     while True:
         try:
@@ -246,8 +250,6 @@ def connections(read: Callable[[], list[Any]] = _system_table) -> list[Any]:
 
 def listening_sockets() -> tuple[ListeningSocket, ...]:
     """The host's listener table now. Rows whose owner is hidden have pid/name None."""
-    import psutil  # noqa: PLC0415 (lazy: see the module's docstring)
-
     try:
         return rows_from_connections(connections())
     except OSError as exc:
