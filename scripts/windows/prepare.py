@@ -16,8 +16,11 @@ import tomllib
 import zipfile
 from pathlib import Path, PurePosixPath
 
-# Linters and type stubs run on Linux only; the Windows lane runs the tests.
-NOT_ON_WINDOWS = re.compile(r"^(ruff|mypy|types-)", re.IGNORECASE)
+# Linters and type stubs run on Linux only; the Windows lane runs the tests. Requirements marked
+# `sys_platform != 'win32'` (Ansible's controller) are left out too: pip evaluates markers for
+# the Linux it runs on even with --platform win_amd64.
+NOT_ON_WINDOWS = re.compile(r"^(ruff|mypy|types-|actionlint)", re.IGNORECASE)
+LINUX_ONLY_MARKER = re.compile(r";\s*sys_platform\s*!=\s*['\"]win32['\"]")
 # `pip download --platform win_amd64` still evaluates markers for Linux, so dependencies that
 # only Windows needs are not fetched: pytest's `colorama; sys_platform == "win32"`.
 WINDOWS_ONLY = ["colorama>=0.4"]
@@ -31,7 +34,8 @@ def requirements(pyproject: Path) -> list[str]:
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     dev = project.get("optional-dependencies", {}).get("dev", [])
     wanted = [*project.get("dependencies", []), *dev]
-    return [r for r in wanted if not NOT_ON_WINDOWS.match(r)] + WINDOWS_ONLY + WINE8_PINS
+    kept = [r for r in wanted if not NOT_ON_WINDOWS.match(r) and not LINUX_ONLY_MARKER.search(r)]
+    return kept + WINDOWS_ONLY + WINE8_PINS
 
 
 def unpack(sdist: Path, tag: str, dest: Path) -> None:
