@@ -47,8 +47,9 @@ def socket_fds() -> dict[int, str] | None:
     return found
 
 
-class ForbiddenFolder(RuntimeError):
-    """A test reached a real MDaemon App folder."""
+class ForbiddenFolder(BaseException):
+    """A test reached a real MDaemon App folder. A BaseException, like KeyboardInterrupt: no
+    handler of bindmgr's (the CLI's last resort catches Exception) may swallow it."""
 
 
 # Audit events whose arguments at these positions are paths (os.replace raises "os.rename").
