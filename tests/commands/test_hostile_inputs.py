@@ -168,7 +168,7 @@ def test_a_hostile_backup_manifest_never_writes_outside_the_layout(
         args = ["--app-dir", str(site.app), "--layout", str(site.layout)]
         applied = cli("apply", "--yes", "--domain", "example.com", "--ip", site.ips[0], *args)
         assert applied.code == 0, applied.text
-        [manifest] = list(site.backups.glob("*/manifest.json"))
+        manifest = sorted(site.backups.glob("*/manifest.json"))[-1]  # the apply's, the newest
         doc = json.loads(manifest.read_text(encoding="utf-8"))
         for path, value in edits:
             mutate(doc, path, value)

@@ -118,6 +118,11 @@ def test_a_socket_is_refused(tmp_path: Path) -> None:
             read_capped(path, cap=100)
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="symbolic links cannot be made on C: under Wine (docs/windows.md); on Windows they "
+    "need SeCreateSymbolicLinkPrivilege; confinement itself is tested by the path rules",
+)
 def test_a_symlink_to_a_regular_file_is_read(tmp_path: Path) -> None:
     target = tmp_path / "t.ini"
     target.write_bytes(b"x=1\n")
