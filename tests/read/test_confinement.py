@@ -98,11 +98,14 @@ def symlink_or_skip(link: Path, target: Path) -> None:
         pytest.skip(f"cannot create symlinks here: {exc}")
 
 
-@pytest.mark.skipif(
+NEEDS_SYMLINKS = pytest.mark.skipif(
     sys.platform == "win32",
     reason="symbolic links cannot be made on C: under Wine (docs/windows.md); on Windows they "
     "need SeCreateSymbolicLinkPrivilege; confinement itself is tested by the path rules",
 )
+
+
+@NEEDS_SYMLINKS
 def test_a_symlink_out_of_the_mdaemon_folder_is_refused_when_read(tmp_path: Path) -> None:
     app, layout_path = copy_sample(tmp_path)
     outside = tmp_path / "elsewhere.dat"
@@ -118,11 +121,7 @@ def test_a_symlink_out_of_the_mdaemon_folder_is_refused_when_read(tmp_path: Path
     assert "outside the MDaemon folder" in message
 
 
-@pytest.mark.skipif(
-    sys.platform == "win32",
-    reason="symbolic links cannot be made on C: under Wine (docs/windows.md); on Windows they "
-    "need SeCreateSymbolicLinkPrivilege; confinement itself is tested by the path rules",
-)
+@NEEDS_SYMLINKS
 def test_a_symlinked_folder_out_of_the_mdaemon_folder_is_refused(tmp_path: Path) -> None:
     app, layout_path = copy_sample(tmp_path)
     web = app.parent / "WebAdmin"
@@ -134,11 +133,7 @@ def test_a_symlinked_folder_out_of_the_mdaemon_folder_is_refused(tmp_path: Path)
         load_app(app, layout)
 
 
-@pytest.mark.skipif(
-    sys.platform == "win32",
-    reason="symbolic links cannot be made on C: under Wine (docs/windows.md); on Windows they "
-    "need SeCreateSymbolicLinkPrivilege; confinement itself is tested by the path rules",
-)
+@NEEDS_SYMLINKS
 def test_a_symlink_inside_the_mdaemon_folder_is_read(tmp_path: Path) -> None:
     app, layout_path = copy_sample(tmp_path)
     (app.parent / "Shared").mkdir()
@@ -149,11 +144,7 @@ def test_a_symlink_inside_the_mdaemon_folder_is_read(tmp_path: Path) -> None:
     assert config.domains[0].name == "mail-2.example.com"
 
 
-@pytest.mark.skipif(
-    sys.platform == "win32",
-    reason="symbolic links cannot be made on C: under Wine (docs/windows.md); on Windows they "
-    "need SeCreateSymbolicLinkPrivilege; confinement itself is tested by the path rules",
-)
+@NEEDS_SYMLINKS
 def test_two_ids_reaching_one_file_through_a_link_are_refused(tmp_path: Path) -> None:
     app, layout_path = copy_sample(tmp_path)
     symlink_or_skip(app / "Alias.dat", Path("Domains.dat"))
@@ -215,11 +206,7 @@ def test_an_absolute_path_is_never_read_or_echoed(tmp_path: Path) -> None:
     assert "[files] webadmin" in result.err
 
 
-@pytest.mark.skipif(
-    sys.platform == "win32",
-    reason="symbolic links cannot be made on C: under Wine (docs/windows.md); on Windows they "
-    "need SeCreateSymbolicLinkPrivilege; confinement itself is tested by the path rules",
-)
+@NEEDS_SYMLINKS
 def test_a_symlink_loop_is_refused_naming_the_layout_line(tmp_path: Path) -> None:
     app, layout_path = copy_sample(tmp_path)
     (app / "Domains.dat").unlink()
