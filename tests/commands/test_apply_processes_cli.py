@@ -31,6 +31,7 @@ from tests.support.apply import (
     wait_line,
 )
 from tests.support.safety import env as child_env
+from tests.support.wine import under_wine
 
 INI = "App/MDaemon.ini"
 
@@ -388,6 +389,11 @@ def test_confirm_within_without_a_terminal_is_refused_up_front(site: Site, tmp_p
 # -- 12. concurrent applies -------------------------------------------------------------------
 
 
+# Wine binds a UDP socket on a loopback address as 0.0.0.0 on that interface, so the ten
+# bind checks of one port on different addresses can collide there (Windows lets them be).
+UDP_CLASH = ["--force"] if under_wine() else []
+
+
 def test_ten_concurrent_applies_serialise_and_exactly_one_lands(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", n_ips=20)
     pristine = tmp_path / "pristine"
@@ -401,7 +407,7 @@ def test_ten_concurrent_applies_serialise_and_exactly_one_lands(tmp_path: Path) 
 
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "bindmgr", "apply", str(p), "--lock-timeout", "30"],
+            [sys.executable, "-m", "bindmgr", "apply", str(p), "--lock-timeout", "30", *UDP_CLASH],
             env=child_env(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
