@@ -92,7 +92,7 @@ def test_mdaemon_still_answering_on_a_removed_address_is_flagged(site: Site) -> 
     assert "bindmgr layout detect" in out
 
 
-def test_nothing_bound_and_bad_options() -> None:
+def test_a_timeout_or_connection_count_below_one_is_a_usage_error() -> None:
     assert cli("verify", "--timeout", "0").code == ExitCode.ERROR
     assert cli("verify", "--connections", "0").code == ExitCode.ERROR
 
