@@ -202,12 +202,18 @@ def cli(*argv: str, env: dict[str, str] | None = None) -> Run:
 
 
 def cli_proc(
-    *argv: str, extra_env: dict[str, str] | None = None, timeout: float = CHILD_TIMEOUT
+    *argv: str,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = CHILD_TIMEOUT,
+    prefix: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> Run:
-    """Run `python -m bindmgr` as a child process (no terminal), bounded by `timeout`."""
+    """Run `python -m bindmgr` as a child process (no terminal), bounded by `timeout`,
+    optionally under `prefix` (e.g. a network namespace) and in the folder `cwd`."""
     done = subprocess.run(
-        [sys.executable, "-m", "bindmgr", *argv],
+        [*prefix, sys.executable, "-m", "bindmgr", *argv],
         env={**child_env(), **(extra_env or {})},
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
