@@ -257,7 +257,12 @@ def verify_group(tmp: Path, runs: int) -> list[Row]:
             python(str(ROOT / "bench" / "connect_loop.py"), str(targets)),
         )
         scan = Case("`nmap -sT -Pn -n`", nmap(addresses, ports))
-        interleave([ours, loop, scan], runs, ENV)
+        floor = Case(
+            "bare asyncio client, 64 at once",
+            python(str(ROOT / "bench" / "connect_async.py"), str(targets), "64"),
+        )
+        interleave([ours, loop, scan, floor], runs, ENV)
+    FLOORS.append(("`verify`'s greetings read by a bare asyncio client (64 at once)", floor, loop))
     label = f"`verify`, 256 IPs x 12 TCP listeners ({len(lines)} greetings)"
     return [Row(label, ours, loop, 1.0), Row(label, ours, scan, 1.0)]
 
@@ -291,8 +296,8 @@ def report(rows: Sequence[Row], runs: int, started: str, load_start: str) -> str
     if FLOORS:
         head += [
             "",
-            "Floors, same run: what a command costs before it does anything "
-            "(`python -c` of its imports).",
+            "Floors, same run: what a command costs before it does anything (`python -c` of "
+            "its imports), and what the work costs in Python with nothing of bindmgr around it.",
             "",
             "| floor | ms | peer | peer ms | floor / peer |",
             "|---|---:|---|---:|---:|",
