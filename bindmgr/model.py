@@ -127,6 +127,42 @@ class Domain:
 
 
 @dataclass(frozen=True, slots=True)
+class BindEntry:
+    """One entry of a web server's bind list: `IP`, `IP:port`, or `*` (ip None: every IP)."""
+
+    text: str  # as written, blanks around it dropped
+    ip: IPAddress | None
+    port: int | None = None
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.ip is None or self.ip.is_unspecified
+
+
+@dataclass(frozen=True, slots=True)
+class BindList:
+    """WorldClient's or Remote Administration's own bind list and the listeners it governs.
+
+    Blank (or absent): they listen on every IP a domain holds; otherwise only on the entries."""
+
+    name: str  # layout id, e.g. "worldclient"
+    label: str  # e.g. "WorldClient"
+    where: Location  # line None when the key is absent
+    raw: str | None  # None when the key is absent
+    entries: tuple[BindEntry, ...]
+    services: tuple[str, ...]  # layout ids of the listeners it governs, the main one first
+
+    @property
+    def narrows(self) -> bool:
+        """True when the list names addresses: not blank, no `*`."""
+        return bool(self.entries) and not any(e.is_wildcard for e in self.entries)
+
+    @property
+    def loopback_only(self) -> bool:
+        return self.narrows and all(e.ip is not None and e.ip.is_loopback for e in self.entries)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """MDaemon's current configuration, read through a layout."""
 
@@ -137,6 +173,7 @@ class Config:
     domain_keys: DomainKeys
     inputs: tuple[InputFile, ...] = ()
     problems: tuple[Problem, ...] = ()
+    bind_lists: tuple[BindList, ...] = ()  # the web servers' own bind lists the layout names
 
     def all_domains(self) -> tuple[Domain, ...]:
         return (self.default, *self.domains)

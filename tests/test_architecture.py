@@ -36,6 +36,7 @@ PURE_MODULES = frozenset(
         "read.detect",
         "read.layout_text",
         "read.ownini",
+        "read.weblists",
         "check.verdict",
         "check.hints",
         "check.events",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
 from bindmgr.check.cert import CertError, parse_cert
+from bindmgr.check.events import BIND_FAILURE, event_for_missing_listener
 from bindmgr.check.protocol import (
     MAX_GREETING,
     Kind,
@@ -143,6 +144,8 @@ class Answer:
     warnings: tuple[str, ...] = ()
     seen_name: str | None = None  # the host name an SMTP greeting gave
     greeting: str = ""  # the greeting's first line, printable
+    event: str | None = None  # the MDaemon event this failure likely left in its log
+    event_code: int | None = None  # that event's code (`bindmgr explain CODE`)
 
 
 _FAILURE_STATUS: Final[Mapping[Failure, Status]] = {
@@ -267,9 +270,31 @@ def _verdict(
     return Status.ANSWERED, True, f"{target.label} answers: {shown}", None
 
 
+# Failures that mean MDaemon's listener is not on ip:port: nothing listens there, another program
+# does, or the address is not on this host. MDaemon logs 503 ("%s %s:%d could not be
+# initialized") when a listener cannot bind at its start. A timeout (a firewall, a hung server),
+# a TLS failure or a wrong domain say nothing of a bind, and a passed answer needs no event.
+_BIND_FAILED: Final = frozenset(
+    {Status.REFUSED, Status.CLOSED, Status.NOT_MDAEMON, Status.UNREACHABLE, Status.NOT_LOCAL}
+)
+
+
+def _with_event(answer: Answer) -> Answer:
+    """`answer` with the event MDaemon likely logged for it, where one fits."""
+    target = answer.target
+    if answer.passed or target.removed or answer.status not in _BIND_FAILED:
+        return answer
+    text = event_for_missing_listener(target.label or target.service, target.ip, target.port)
+    return replace(answer, event=text, event_code=BIND_FAILURE)
+
+
 def not_local(target: Target) -> Answer:
     """A bound address this host does not have: MDaemon cannot listen there, and bindmgr does
     not connect to addresses of other hosts."""
+    return _with_event(_not_local(target))
+
+
+def _not_local(target: Target) -> Answer:
     return Answer(
         target,
         Status.NOT_LOCAL,
@@ -296,8 +321,14 @@ def classify(target: Target, greeting: Greeting) -> Answer:
       dot aside), else `wrong_domain` with the name seen; POP3 and IMAP names are not checked;
     - warnings, never failures: a rejecting greeting, an incomplete or cut greeting, an HTTP
       5xx, and on TLS ports a certificate that is expired, not yet valid, for other names or
-      unreadable.
+      unreadable;
+    - a failure that means MDaemon's listener is not there (refused, closed, not_mdaemon,
+      unreachable, not_local) carries event 503, which MDaemon likely logged at its start.
     """
+    return _with_event(_classify(target, greeting))
+
+
+def _classify(target: Target, greeting: Greeting) -> Answer:
     if greeting.failure is not None:
         return _failed(target, greeting, greeting.failure)
     data = greeting.data

@@ -353,3 +353,17 @@ def event_for_bind_failure(label: str, ip: IPAddress, port: int) -> str:
     event = EVENTS[BIND_FAILURE]
     filled = event.text.replace("%s %s:%d", f"{label} {address(ip, port)}", 1)
     return f"MDaemon would log event {event.code}: {filled}"
+
+
+def event_for_missing_listener(label: str, ip: IPAddress, port: int) -> str:
+    """What MDaemon likely logged when `label` is not what answers on ip:port after a restart
+    (nothing listens there, another program does, or the address is not on this host).
+
+    "MDaemon likely logged event 503 when it started: SMTP 203.0.113.7:25 could not be
+    initialized (`bindmgr explain 503` lists the causes)"."""
+    event = EVENTS[BIND_FAILURE]
+    filled = event.text.replace("%s %s:%d", f"{label} {address(ip, port)}", 1)
+    return (
+        f"MDaemon likely logged event {event.code} when it started: {filled} "
+        f"(`bindmgr explain {event.code}` lists the causes)"
+    )

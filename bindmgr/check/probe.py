@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from itertools import chain
-from typing import Final
+from typing import Any, Final
 
 from bindmgr.check.hostinfo import HostAddresses
 from bindmgr.check.verdict import (
@@ -280,6 +281,33 @@ class _TableRead:
         self._thread.join()
 
 
+async def check_groups(
+    groups: Sequence[tuple[Sequence[IPAddress], Sequence[Listener]]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
+) -> tuple[ProbeResult, ...]:
+    """check() of each (ips, listeners) group in turn (never two at once: one probe socket open
+    at a time), one progress count over all; the results in group order. Options as check()'s."""
+    sizes = [len(dict.fromkeys(ips)) * len(listeners) for ips, listeners in groups]  # as check()
+    total = sum(sizes)
+    found: list[ProbeResult] = []
+    offset = 0
+    for (ips, listeners), size in zip(groups, sizes, strict=True):
+        report = None
+        if progress is not None:
+            report = functools.partial(_progress_from, progress, offset, total)
+        found.extend(await check(ips, listeners, progress=report, **options))
+        offset += size
+    return tuple(found)
+
+
+def _progress_from(
+    progress: Callable[[int, int], None], offset: int, total: int, done: int, _: int
+) -> None:
+    progress(offset + done, total)
+
+
 def run_check(
     ips: Sequence[IPAddress],
     listeners: Sequence[Listener],
@@ -291,11 +319,12 @@ def run_check(
     progress: Callable[[int, int], None] | None = None,
     mdaemon_dir: str | None = None,
     table_on_failure: bool = TABLE_ON_FAILURE,
+    groups: Sequence[tuple[Sequence[IPAddress], Sequence[Listener]]] = (),
 ) -> tuple[ProbeResult, ...]:
-    """check() from synchronous code: the one place `asyncio.run` is called."""
-    work = check(
-        ips,
-        listeners,
+    """check() from synchronous code: the one place `asyncio.run` is called. `groups`: further
+    (ips, listeners) pairs probed after ips x listeners (check_groups)."""
+    work = check_groups(
+        ((ips, listeners), *groups),
         host_addresses=host_addresses,
         listener_table=listener_table,
         socket_factory=socket_factory,
@@ -304,6 +333,7 @@ def run_check(
         mdaemon_dir=mdaemon_dir,
         table_on_failure=table_on_failure,
     )
+    total = len(ips) * len(listeners) + sum(len(i) * len(ls) for i, ls in groups)
     found: list[tuple[ProbeResult, ...]] = []
 
     async def main() -> None:
@@ -319,6 +349,6 @@ def run_check(
         outer.close()  # never started: close both quietly
         work.close()
         if exc.errno in RESOURCE_ERRNOS:
-            raise _resource_error(exc.errno, 0, len(ips) * len(listeners)) from exc
+            raise _resource_error(exc.errno, 0, total) from exc
         raise
     return found[0]

@@ -19,6 +19,7 @@ from bindmgr.commands.inputs import (
     DesiredArgs,
     Where,
     check_base_domain,
+    config_after,
     desired_from,
     open_app,
     plan_document,
@@ -140,8 +141,12 @@ def _plan_for_apply(
 
 
 def _check_first(plan: Plan, app: App, safety: Safety, console: Console) -> None:
-    results = run_checks(
-        plan.desired.addresses(), app, batch_size=safety.batch_size, console=console
+    results, _ = run_checks(
+        plan.desired.addresses(),
+        app,
+        batch_size=safety.batch_size,
+        console=console,
+        after=config_after(app, plan),  # the web servers' bind lists as the plan leaves them
     )
     conflicts = [r for r in results if r.status.is_conflict]
     if any(r.status is ProbeStatus.HELD_BY_MDAEMON for r in results):

@@ -16,10 +16,12 @@ from bindmgr.commands.inputs import (
     Where,
     check_base_domain,
     check_work,
+    config_after,
     current_addresses,
     desired_from,
     dns_lookups,
     open_app,
+    probe_groups,
     read_saved_plan,
     records_now,
     run_checks,
@@ -53,12 +55,14 @@ def run(
         raise UsageError("--plan and --domain/--ip/--bindings both given", hint="use one")
     app = open_app(where, console, saved)
     check_base_domain(app, wanted, desired)
-    if saved is not None:
-        ips = saved.plan.desired.addresses()
+    plan = saved.plan if saved is not None else None
+    if wanted is not None:
+        plan = make_plan(app.view.config, wanted)
+    after = None if plan is None else config_after(app, plan)  # the bind lists it leaves
+    if plan is not None:
+        ips = plan.desired.addresses()
     elif bare:
         ips = bare
-    elif wanted is not None:
-        ips = wanted.addresses()
     else:
         ips = current_addresses(app) or (IPv4Address("0.0.0.0"),)
         if ips[0].is_unspecified:
@@ -68,24 +72,23 @@ def run(
             )
         else:
             console.note("checking the addresses MDaemon binds now: " + ", ".join(map(str, ips)))
+    within = bare or None  # `--ip` alone: the web listeners on those addresses only
     if dns is None:
-        results = run_checks(ips, app, batch_size=batch_size, console=console)
-        console.print(render_check(results, fmt, color=console.color))
+        results, notes = run_checks(
+            ips, app, batch_size=batch_size, console=console, after=after, within=within
+        )
+        console.print(render_check(results, fmt, color=console.color, notes=notes))
         return ExitCode.CONFLICT if any(r.status.is_conflict for r in results) else ExitCode.OK
     from bindmgr.check.dnsanswer import classify_dns  # noqa: PLC0415 (only with --dns)
     from bindmgr.check.together import run_together  # noqa: PLC0415
 
-    if saved is not None:
-        records = saved.plan.dns
-    elif wanted is not None:
-        records = make_plan(app.view.config, wanted).dns
-    else:
-        records = records_now(app)
+    records = plan.dns if plan is not None else records_now(app)
     expected, lookups = dns_lookups(records, dns)
+    groups, notes = probe_groups(ips, app, after=after, within=within)
     results, answers = run_together(
-        check_work(ips, app, batch_size=batch_size, console=console), lookups
+        check_work(groups, app, batch_size=batch_size, console=console), lookups
     )
     findings = classify_dns(expected, answers)
-    console.print(render_check(results, fmt, color=console.color, dns=findings))
+    console.print(render_check(results, fmt, color=console.color, dns=findings, notes=notes))
     bad = any(r.status.is_conflict for r in results) or any(f.is_failure for f in findings)
     return ExitCode.CONFLICT if bad else ExitCode.OK

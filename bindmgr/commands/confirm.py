@@ -60,11 +60,11 @@ def _wait_until_verified(
     deadline = clock() + reload.timeout
     wait_for_semaphore(app.app_dir, "RESTART.SEM", timeout=reload.timeout)
     console.note("MDaemon took RESTART.SEM; waiting until it answers as planned (bindmgr verify)")
-    bound, removed = verify.expectations(app, plan)
+    expected = verify.expectations(app, plan)
     while True:
         left = max(deadline - clock(), 0.1)
         patience = verify.Patience(timeout=min(5.0, left), total_timeout=left)
-        found = verify.answers(app, bound, removed, patience)
+        found = verify.answers(app, expected, patience)
         failed = [a for a in found if not a.passed]
         if not failed:
             return found

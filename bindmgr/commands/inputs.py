@@ -44,6 +44,7 @@ from bindmgr.read.config import read_config
 if TYPE_CHECKING:
     from bindmgr.check.dnsanswer import Expected, Lookup
     from bindmgr.formats.plan import SavedPlan
+    from bindmgr.plan.weblists import ProbeGroup
 
 # bindings, formats.plan (JSON plans) and the check stage are imported where they are used:
 # plain `inspect` and `plan` need none of them, and every module loaded at start-up adds to
@@ -217,15 +218,31 @@ def dns_lookups(
     return expected, work
 
 
+def probe_groups(
+    ips: Sequence[IPAddress],
+    app: App,
+    *,
+    after: Config | None = None,
+    within: Sequence[IPAddress] | None = None,
+) -> tuple[tuple[ProbeGroup, ...], tuple[str, ...]]:
+    """What a bind check probes: `ips` x every listener, but the web listeners only where their
+    bind lists in `after` (default: the files as they are) let them listen, on `within` alone
+    when given; and a note for each list that narrows."""
+    from bindmgr.plan.weblists import probe_groups as groups_of  # noqa: PLC0415 (lazy)
+
+    config = app.view.config if after is None else after
+    return groups_of(ips, config, within=within)
+
+
 def check_work(
-    ips: Sequence[IPAddress], app: App, *, batch_size: int, console: Console
+    groups: Sequence[ProbeGroup], app: App, *, batch_size: int, console: Console
 ) -> Coroutine[Any, Any, tuple[ProbeResult, ...]]:
-    """The bind check as a coroutine, to run beside other network work in one event loop."""
+    """The bind check of `groups` (probe_groups) as a coroutine, to run beside other network
+    work in one event loop."""
     from bindmgr.check import hostinfo, probe  # noqa: PLC0415 (lazy, see the imports)
 
-    return probe.check(
-        ips,
-        app.view.config.listeners,
+    return probe.check_groups(
+        groups,
         host_addresses=hostinfo.host_addresses(),
         listener_table=hostinfo.listening_sockets,
         batch_size=batch_size,
@@ -234,17 +251,27 @@ def check_work(
 
 
 def run_checks(
-    ips: Sequence[IPAddress], app: App, *, batch_size: int, console: Console
-) -> tuple[ProbeResult, ...]:
-    """Bind-check every IP x listener of the App folder's layout."""
+    ips: Sequence[IPAddress],
+    app: App,
+    *,
+    batch_size: int,
+    console: Console,
+    after: Config | None = None,
+    within: Sequence[IPAddress] | None = None,
+) -> tuple[tuple[ProbeResult, ...], tuple[str, ...]]:
+    """Bind-check every IP x listener of the App folder's layout, the web listeners narrowed
+    by their bind lists (probe_groups); the results and the notes on the narrowing."""
     from bindmgr.check import hostinfo, probe  # noqa: PLC0415 (lazy, see the imports)
 
-    return probe.run_check(
-        ips,
-        app.view.config.listeners,
+    groups, notes = probe_groups(ips, app, after=after, within=within)
+    first, *rest = groups or (((), ()),)
+    results = probe.run_check(
+        *first,
         host_addresses=hostinfo.host_addresses(),
         listener_table=hostinfo.listening_sockets,
         batch_size=batch_size,
         progress=console.progress("checking"),
         mdaemon_dir=str(app.app_dir.resolve().parent),
+        groups=rest,
     )
+    return results, notes

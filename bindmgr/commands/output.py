@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from bindmgr.formats.jsondoc import dumps_json
 from bindmgr.model import Plan, ProbeResult
 from bindmgr.report.text import render_check_text, render_plan_text
+from bindmgr.report.wording import notes_text
 
 if TYPE_CHECKING:
     from bindmgr.check.dnsanswer import DnsFinding
@@ -47,8 +48,11 @@ def render_check(
     *,
     color: bool = False,
     dns: Sequence[DnsFinding] | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
-    """Check results, and with `dns` the DNS findings after them (in JSON: a "dns" array)."""
+    """Check results, and with `dns` the DNS findings after them (in JSON: a "dns" array);
+    `notes` (which web listeners their bind lists narrowed) after the results (in JSON: a
+    "notes" array, only when there are some)."""
     if fmt == "json":
         from bindmgr.formats.check import (  # noqa: PLC0415 (lazy, see the docstring)
             ROWS_PER_CHUNK,
@@ -56,21 +60,26 @@ def render_check(
         )
 
         document = check_to_dict(results, chunk=ROWS_PER_CHUNK)  # only written: made as written
+        if notes:
+            document["notes"] = list(notes)
         if dns is not None:
             from bindmgr.formats.verify import dns_to_list  # noqa: PLC0415
 
             document["dns"] = dns_to_list(dns)
         return dumps_json(document)
     if fmt == "markdown":
-        from bindmgr.report.markdown import render_check_markdown  # noqa: PLC0415 (lazy)
+        from bindmgr.report.markdown import (  # noqa: PLC0415 (lazy)
+            notes_markdown,
+            render_check_markdown,
+        )
 
-        text = render_check_markdown(results)
+        text = render_check_markdown(results) + notes_markdown(notes)
         if dns is not None:
             from bindmgr.report.dnscheck import render_dns_markdown  # noqa: PLC0415
 
             text += "\n" + render_dns_markdown(dns)
         return text
-    text = render_check_text(results, color=color)
+    text = render_check_text(results, color=color) + notes_text(notes)
     if dns is not None:
         from bindmgr.report.dnscheck import render_dns_text  # noqa: PLC0415
 

@@ -10,6 +10,7 @@ from bindmgr.commands.inputs import (
     DesiredArgs,
     Where,
     check_base_domain,
+    config_after,
     desired_from,
     open_app,
     plan_document,
@@ -48,11 +49,14 @@ def run(
     app = open_app(where, console)
     check_base_domain(app, wanted, desired)
     plan = make_plan(app.view.config, wanted)
-    checks = (
-        run_checks(wanted.addresses(), app, batch_size=batch_size, console=console)
-        if check
-        else None
-    )
+    checks = None
+    if check:
+        after = config_after(app, plan)  # the web servers' bind lists as the plan leaves them
+        checks, notes = run_checks(
+            wanted.addresses(), app, batch_size=batch_size, console=console, after=after
+        )
+        for note in notes:
+            console.note(note)
     document = plan_document(plan, app, checks)
     if out is not None:
         save_plan(out, document)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bindmgr.check.answer import Answer, classify, not_local, targets_for
+from bindmgr.check.answer import Answer, Target, classify, not_local, targets_for
 from bindmgr.commands.inputs import (
     DesiredArgs,
     DnsArgs,
@@ -28,9 +28,10 @@ from bindmgr.commands.inputs import (
 )
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
-from bindmgr.model import IPAddress, Plan
+from bindmgr.model import Config, IPAddress, Plan
 from bindmgr.plan.expect import greeting_names, removed_addresses
 from bindmgr.plan.planner import make_plan
+from bindmgr.plan.weblists import narrowed_services, narrowings
 from bindmgr.read.appdir import App
 
 if TYPE_CHECKING:
@@ -46,29 +47,59 @@ class Patience:
     concurrency: int = 64
 
 
-def expectations(app: App, plan: Plan | None) -> tuple[dict[IPAddress, str], tuple[IPAddress, ...]]:
-    """(bound address -> the name MDaemon must greet with, addresses it must not answer on)."""
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What verify expects: bound address -> the name MDaemon must greet with, the addresses it
+    must not answer on, every connection to make, and how the web bind lists narrowed them."""
+
+    bound: dict[IPAddress, str]
+    removed: tuple[IPAddress, ...]
+    targets: tuple[Target, ...]
+    notes: tuple[str, ...] = ()
+
+
+def expectations(app: App, plan: Plan | None) -> Expectation:
+    """The expectation of the files as they are (no plan) or as `plan` writes them."""
+    before = app.view.config
     if plan is None:
-        return greeting_names(app.view.config), ()
-    bound = greeting_names(config_after(app, plan))
+        return _expect(before, before, greeting_names(before), ())
+    after = config_after(app, plan)
+    bound = greeting_names(after)
     keys = (app.layout.default_keys, app.layout.domain_keys)
-    return bound, removed_addresses(plan.changes, keys, bound)
+    return _expect(before, after, bound, removed_addresses(plan.changes, keys, bound))
 
 
-def answers(
-    app: App,
-    bound: dict[IPAddress, str],
-    removed: Sequence[IPAddress],
-    patience: Patience,
-) -> tuple[Answer, ...]:
+def _expect(
+    before: Config, after: Config, bound: dict[IPAddress, str], removed: Sequence[IPAddress]
+) -> Expectation:
+    """Every listener on the bound and removed addresses, but a web listener whose bind list
+    narrows it only where the list lets it listen, and on a removed address only when the list
+    named it before the plan."""
+    found = narrowings(after)
+    narrowed = narrowed_services(found)
+    plain = [lst for lst in after.listeners if lst.service not in narrowed]
+    targets = list(targets_for(dict(bound), plain, removed=removed))
+    gone = set(removed) - set(bound)
+    earlier = {item.bind_list.name: item for item in narrowings(before)}
+    for item in found:
+        for ip, lst in item.pairs:
+            targets += targets_for({ip: bound.get(ip)}, [lst])
+        now = {(ip, lst.service, lst.port) for ip, lst in item.pairs}
+        then = earlier.get(item.bind_list.name)
+        for ip, lst in then.pairs if then is not None else ():
+            if ip in gone and (ip, lst.service, lst.port) not in now:
+                targets += targets_for({}, [lst], removed=[ip])
+    return Expectation(bound, tuple(removed), tuple(targets), tuple(n.note() for n in found))
+
+
+def answers(app: App, expected: Expectation, patience: Patience) -> tuple[Answer, ...]:
     """What MDaemon answers (run_with_dns, without DNS)."""
-    return run_with_dns(app, bound, removed, patience, None)[0]
+    return run_with_dns(app, expected, patience, None)[0]
 
 
 def run_with_dns(
     app: App,
-    bound: dict[IPAddress, str],
-    removed: Sequence[IPAddress],
+    expected: Expectation,
     patience: Patience,
     dns: tuple[Expected, Coroutine[Any, Any, tuple[Lookup, ...]]] | None,
 ) -> tuple[tuple[Answer, ...], tuple[DnsFinding, ...] | None]:
@@ -80,8 +111,7 @@ def run_with_dns(
     from bindmgr.check.together import run_together  # noqa: PLC0415
 
     host = hostinfo.host_addresses()
-    local_removed = [ip for ip in removed if ip in host]
-    targets = targets_for(dict(bound), app.view.config.listeners, removed=local_removed)
+    targets = [t for t in expected.targets if not t.removed or t.ip in host]
     reachable = [t for t in targets if t.ip in host]
     work = read_greetings(
         reachable,
@@ -108,17 +138,18 @@ def render(
     *,
     color: bool,
     dns: Sequence[DnsFinding] | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
     if fmt == "json":
         from bindmgr.formats.verify import dumps_verify  # noqa: PLC0415 (lazy)
 
-        return dumps_verify(found, dns)
+        return dumps_verify(found, dns, notes)
     from bindmgr.report import dnscheck, verification  # noqa: PLC0415 (lazy)
 
     if fmt == "markdown":
-        text = verification.render_verify_markdown(found)
+        text = verification.render_verify_markdown(found, notes)
         return text if dns is None else text + "\n" + dnscheck.render_dns_markdown(dns)
-    text = verification.render_verify_text(found, color=color)
+    text = verification.render_verify_text(found, color=color, notes=notes)
     return text if dns is None else text + "\n" + dnscheck.render_dns_text(dns)
 
 
@@ -141,12 +172,12 @@ def run(
     plan = saved.plan if saved is not None else None
     if wanted is not None:
         plan = make_plan(app.view.config, wanted)
-    bound, removed = expectations(app, plan)
+    expected = expectations(app, plan)
     lookups = None
     if dns is not None:
         lookups = dns_lookups(plan.dns if plan is not None else records_now(app), dns)
-    found, findings = run_with_dns(app, bound, removed, patience, lookups)
-    console.print(render(found, fmt, color=console.color, dns=findings))
+    found, findings = run_with_dns(app, expected, patience, lookups)
+    console.print(render(found, fmt, color=console.color, dns=findings, notes=expected.notes))
     dns_ok = findings is None or not any(f.is_failure for f in findings)
     ok = bool(found) and all(a.passed for a in found) and dns_ok
     return ExitCode.OK if ok else ExitCode.CONFLICT

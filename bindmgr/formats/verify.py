@@ -31,6 +31,8 @@ def answer_to_dict(answer: Answer) -> dict[str, object]:
         "greeting": answer.greeting,
         "warnings": list(answer.warnings),
         "hint": answer.hint,
+        "event": answer.event,
+        "event_code": answer.event_code,
     }
 
 
@@ -47,12 +49,19 @@ def verify_summary(answers: Sequence[Answer]) -> dict[str, object]:
     }
 
 
-def dumps_verify(answers: Sequence[Answer], dns: Sequence[DnsFinding] | None = None) -> str:
+def dumps_verify(
+    answers: Sequence[Answer],
+    dns: Sequence[DnsFinding] | None = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """`notes` (which web listeners their bind lists narrowed): a "notes" array, when any."""
     document: dict[str, object] = {
         "format_version": FORMAT_VERSION,
         "summary": verify_summary(answers),
         "results": [answer_to_dict(a) for a in answers],
     }
+    if notes:
+        document["notes"] = list(notes)
     if dns is not None:
         document["dns"] = dns_to_list(dns)
     return dumps_json(document)

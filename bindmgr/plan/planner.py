@@ -25,6 +25,7 @@ from bindmgr.model import (
     Slot,
 )
 from bindmgr.plan.names import FIRST_N, NamePattern, compile_pattern
+from bindmgr.plan.weblists import keep_in_step
 
 LOGIN_NOTE = (
     "Users must log in with their full e-mail address (user@{domain}): on an IP shared by "
@@ -247,6 +248,19 @@ class _Planner:
             changes.append(Change(keys.file, section, keys.bind, old, _yes_no(False), why))
         return changes
 
+    def bound_before_after(self) -> tuple[list[IPAddress], list[IPAddress]]:
+        """What the domains bind now, and once the plan is written (the desired addresses, then
+        those of bound domains bindmgr does not manage)."""
+        before = [
+            a
+            for d in self.config.all_domains()
+            if d.bind
+            for a in (d.ip, _v6(d, self.dk if d.is_default else self.sk))
+            if a is not None
+        ]
+        kept = [a for d in self.foreign if d.bind for a in (d.ip, _v6(d, self.sk)) if a]
+        return before, [*self.desired.addresses(), *kept]
+
     # -- report parts -------------------------------------------------------------------
 
     def check_foreign(self) -> None:
@@ -349,6 +363,10 @@ def make_plan(config: Config, desired: Desired) -> Plan:
             slot = Slot(v4=domain.ip, v6=_v6(domain, config.domain_keys))
             assignments.append(Assignment(domain.name, slot, False, note))
     ordered = [*default_changes, *(c for n in sorted(by_n) for c in by_n[n])]
+    kept = keep_in_step(config.bind_lists, *planner.bound_before_after())
+    ordered += kept.changes
+    planner.notes += kept.notes
+    planner.conflicts += kept.conflicts
     if ordered:
         planner.notes.append(RESTART_NOTE)
     planner.notes.append(LOGIN_NOTE.format(domain=desired.domain))

@@ -96,7 +96,7 @@ DOMAIN_ROLES = (
 )
 BIND_LIST = Role("bind_list", "binds", "BindIPs", r"bind|listen", False)
 # Said of a name, by its level. The expected names are the default layout's (BindIPs: the
-# sample's, the layout has no bind list).
+# sample's, an assumed name).
 NAMED = ("", ", its name fits", ", the expected name")
 KIND_WORDS = {
     "blank": "blank",

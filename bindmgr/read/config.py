@@ -16,6 +16,7 @@ from bindmgr.errors import InputError
 from bindmgr.ini.codec import folded
 from bindmgr.ini.file import IniFile
 from bindmgr.model import (
+    BindList,
     Config,
     Domain,
     DomainKeys,
@@ -24,7 +25,8 @@ from bindmgr.model import (
     Location,
     Problem,
 )
-from bindmgr.read.layout import Layout
+from bindmgr.read.layout import BindListSpec, Layout
+from bindmgr.read.weblists import parse_bind_list
 
 
 def _ipv4(value: object) -> ipaddress.IPv4Address | None:
@@ -156,6 +158,7 @@ def read_config(
             presence.append(KeyPresence(f"{spec.label} port", loc, int(found)))
 
     values = typed.validate()
+    bind_lists = tuple(_bind_list(files, spec, presence) for spec in layout.bind_lists)
     default_name = str(values.get((dk.file, section, layout.default_name_key)) or "")
     default_entries = main.section_entries(section) if main is not None else {}
     default = _domain(
@@ -194,8 +197,21 @@ def read_config(
         domain_keys=layout.domain_keys,
         inputs=tuple(inputs),
         problems=(*(p for ini in files.values() for p in ini.problems), *numbers),
+        bind_lists=bind_lists,
     )
     return ConfigView(config, tuple(presence))
+
+
+def _bind_list(
+    files: Mapping[str, IniFile], spec: BindListSpec, presence: list[KeyPresence]
+) -> BindList:
+    ini = files.get(spec.file)
+    raw = ini.get(spec.section, spec.key) if ini is not None else None
+    line = ini.line_of(spec.section, spec.key) if ini is not None else None
+    where = Location(spec.file, spec.section, spec.key, line)
+    presence.append(KeyPresence(f"{spec.label} bind list", where, int(raw is not None)))
+    entries = () if raw is None else parse_bind_list(raw, where)
+    return BindList(spec.name, spec.label, where, raw, entries, spec.services)
 
 
 def _number_problem(where: Location, raw: str, number: int) -> Problem:

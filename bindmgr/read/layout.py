@@ -7,7 +7,7 @@ one of MDaemon's. This module parses text into a frozen `Layout`; it does not re
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +48,13 @@ proto = option(tcp, udp, default=tcp)
 file = file_id(optional=True, default="")
 section = ini_name(optional=True, default="")
 key = ini_name(optional=True, default="")
+[bind_lists]
+[[__many__]]
+label = string(min=1, max=40)
+file = file_id()
+section = ini_name()
+key = ini_name(optional=True, default="")
+listeners = force_list(default=list())
 """
 
 _FILE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -159,6 +166,18 @@ class ListenerSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class BindListSpec:
+    """Where a web server keeps its own bind list, and the listeners (layout ids) it governs."""
+
+    name: str
+    label: str
+    file: str  # path relative to the App folder
+    section: str
+    key: str
+    services: tuple[str, ...]  # the main listener first
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     source: str
     files: tuple[tuple[str, str], ...]  # (id, path relative to the App folder)
@@ -168,6 +187,7 @@ class Layout:
     listeners: tuple[ListenerSpec, ...]
     file_lines: tuple[tuple[str, str], ...] = ()  # (path, "layout.ini:12 [files] domains")
     codepage: int | None = None  # the files' ANSI code page, for a copy read off the server
+    bind_lists: tuple[BindListSpec, ...] = ()  # with a key name only (empty key: no such list)
 
     def named_at(self, path: str) -> str:
         """Where the layout names `path`: its source, line, section and id."""
@@ -329,6 +349,7 @@ def _build(conf: ConfigObj, source: str, lines: Sequence[str]) -> Layout:
             )
         )
     return Layout(
+        bind_lists=_bind_lists(conf, source, lines, listeners, path_of),
         source=source,
         files=tuple(files.items()),
         default_keys=default_keys,
@@ -338,3 +359,43 @@ def _build(conf: ConfigObj, source: str, lines: Sequence[str]) -> Layout:
         file_lines=tuple((path, named[file_id]) for file_id, path in files.items()),
         codepage=conf["codepage"],
     )
+
+
+def _bind_lists(
+    conf: ConfigObj,
+    source: str,
+    lines: Sequence[str],
+    listeners: Sequence[ListenerSpec],
+    path_of: Callable[[str, Sequence[str]], str],
+) -> tuple[BindListSpec, ...]:
+    """[bind_lists]: each list's listeners are those it names, else those read from its file."""
+    known = {spec.service: spec for spec in listeners}
+    taken: dict[str, str] = {}
+    found: list[BindListSpec] = []
+    for name, entry in conf["bind_lists"].items():
+        at = ["bind_lists", name]
+        path = path_of(entry["file"], at)
+        services = [str(s) for s in entry["listeners"]] or [
+            spec.service for spec in listeners if spec.file == path
+        ]
+        for service in services:
+            if service not in known:
+                raise LayoutError(
+                    f"{_where(source, lines, at, 'listeners')}: {service!r} names no listener "
+                    "in [listeners]",
+                    hint=f"name listeners of [listeners]: {', '.join(known)}",
+                )
+            other = taken.setdefault(service, name)
+            if other != name:
+                raise LayoutError(
+                    f"{_where(source, lines, at, 'listeners')}: listener {service} is already "
+                    f"governed by bind list {other}",
+                    hint="name each listener in one bind list only",
+                )
+        if entry["key"]:
+            found.append(
+                BindListSpec(
+                    name, entry["label"], path, entry["section"], entry["key"], tuple(services)
+                )
+            )
+    return tuple(found)

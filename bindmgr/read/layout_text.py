@@ -17,6 +17,7 @@ from bindmgr.read.layout import Layout
 # A layout value written as it is; anything else is quoted (ConfigObj reads `#` and `,` itself).
 _PLAIN = re.compile(r"[A-Za-z0-9_.:/\\@+-]+(?: [A-Za-z0-9_.:/\\@+-]+)*\Z")
 _KEPT = "kept the default"
+_BIND_GROUPS = {"webmail": "webmail", "webadmin": "webadmin"}  # main listener -> detect's group
 
 
 def _value(text: str) -> str:
@@ -130,6 +131,15 @@ def render_layout(detection: Detection, base: Layout) -> str:
             places[spec.service] = (spec.file, spec.section, spec.key)
         if spec.service in places:
             wanted[f"listeners.{spec.service}"] = (spec.file, places[spec.service][0])
+    lists: dict[str, tuple[tuple[str, str, str], str]] = {}
+    for bl in base.bind_lists:
+        group = _BIND_GROUPS.get(bl.services[0] if bl.services else "")
+        use, note = _note(detection, f"{group}.bind_list") if group else (None, "")
+        place = (bl.file, bl.section, bl.key)
+        if use is not None and use.section is not None and use.key is not None:
+            place = (use.file, use.section, use.key)
+        lists[bl.name] = (place, note)
+        wanted[f"bind_lists.{bl.name}"] = (bl.file, place[0])
     files = _Files(base)
     ids = files.assign(wanted)
     section = (dk.section if section_use is None else section_use.section) or ""
@@ -140,8 +150,6 @@ def render_layout(detection: Detection, base: Layout) -> str:
         "# use this file with --layout FILE (`bindmgr inspect --layout FILE` shows what it finds).",
         f"# {len(detection.proposals)} settings detected, {len(detection.ambiguous)} ambiguous, "
         f"{len(detection.unknown)} not detected.",
-        *(_note(detection, s)[1] for s in ("webmail.bind_list", "webadmin.bind_list")),
-        "# (bindmgr reads no bind list yet: the two lines above are for review only.)",
         "version = 1",
         "",
         "[files]",
@@ -174,6 +182,14 @@ def render_layout(detection: Detection, base: Layout) -> str:
             out += [f"    section = {_value(section)}", f"    key = {_value(key)}"]
         out += [f"    port = {spec.port}"]
         out += [f"    proto = {spec.proto.value}"] if spec.proto.value != "tcp" else []
+    out += ["", "[bind_lists]"] if base.bind_lists else []
+    for bl in base.bind_lists:
+        (_, section, key), note = lists[bl.name]
+        out += [f"    [[{bl.name}]]", f"    label = {_value(bl.label)}"]
+        out += [f"    {line}" for line in note.split("\n") if line]
+        out += [f"    file = {ids[f'bind_lists.{bl.name}']}"]
+        out += [f"    section = {_value(section)}", f"    key = {_value(key)}"]
+        out += [f"    listeners = {', '.join(bl.services)}"] if bl.services else []
     return "\n".join(out) + "\n"
 
 

@@ -349,3 +349,10 @@ def render_check_markdown(
     if results and not conflict_count(results):
         sections.append(_Section(title=("No conflicts: MDaemon can bind every pair.",), items=()))
     return _fit(sections, sections, limit, _CHECK_MORE)
+
+
+def notes_markdown(notes: Sequence[str]) -> str:
+    """Notes after a check's or a verify's results ("" without any)."""
+    if not notes:
+        return ""
+    return "\n### Notes\n\n" + "".join(f"- {cell(n)}\n" for n in notes)

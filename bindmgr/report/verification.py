@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bindmgr.check.answer import Answer, Status
-from bindmgr.report.markdown import cell
-from bindmgr.report.wording import plural, safe
+from bindmgr.report.markdown import cell, notes_markdown
+from bindmgr.report.wording import notes_text, plural, safe
 
 _SGR = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1"}
 
@@ -57,10 +57,26 @@ def next_step(answers: Sequence[Answer]) -> str:
             "new binding (restart it; if it persists, the layout's keys may not be the ones this "
             "MDaemon reads: bindmgr layout detect)."
         )
-    return "Next: see each failure's hint above, fix it and run bindmgr verify again."
+    return "Next: see each failure's hint above, fix it and run bindmgr verify again." + _events(
+        failed
+    )
 
 
-def render_verify_text(answers: Sequence[Answer], *, color: bool = False) -> str:
+def _events(failed: Sequence[Answer]) -> str:
+    codes = sorted({a.event_code for a in failed if a.event_code is not None})
+    if not codes:
+        return ""
+    listed = ", ".join(map(str, codes))
+    explain = "; ".join(f"`bindmgr explain {code}`" for code in codes)
+    return (
+        f" MDaemon's log (and the Windows event log) likely shows event {listed} for these: "
+        f"{explain} lists the causes."
+    )
+
+
+def render_verify_text(
+    answers: Sequence[Answer], *, color: bool = False, notes: Sequence[str] = ()
+) -> str:
     lines = [_paint(summary_line(answers), color, "bold")]
     width = max((len(a.target.label) for a in answers), default=0)
     for head, group in _groups(answers):
@@ -75,15 +91,17 @@ def render_verify_text(answers: Sequence[Answer], *, color: bool = False) -> str
                 *(("bold",) if not a.passed else ()),
             )
             lines.append(f"  {where:<9} {safe(a.target.label):<{width}}  {status} {safe(a.detail)}")
+            if a.event and not a.passed:
+                lines.append(f"      {safe(a.event)}")
             if a.hint and not a.passed:
                 lines.append(_paint(f"      hint: {safe(a.hint)}", color, "dim"))
             lines.extend(_paint(f"      warning: {safe(w)}", color, "yellow") for w in a.warnings)
     lines.append("")
     lines.append(next_step(answers))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + notes_text(notes)
 
 
-def render_verify_markdown(answers: Sequence[Answer]) -> str:
+def render_verify_markdown(answers: Sequence[Answer], notes: Sequence[str] = ()) -> str:
     failed = sum(not a.passed for a in answers)
     lines = [f"### {cell(summary_line(answers))}", ""]
     if failed:
@@ -97,9 +115,11 @@ def render_verify_markdown(answers: Sequence[Answer]) -> str:
         target = a.target
         status = f"`{a.status.value}`" + ("" if a.passed else " ❌")
         detail = a.detail + "".join(f"; warning: {w}" for w in a.warnings)
+        if a.event and not a.passed:
+            detail = f"{detail}; {a.event}"
         lines.append(
             f"| {cell(str(target.ip))} | {target.port}/tcp | {cell(target.label)} | {status} "
             f"| {cell(detail)} |"
         )
     lines += ["", cell(next_step(answers))]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + notes_markdown(notes)

@@ -204,3 +204,10 @@ def check_counts(results: Sequence[ProbeResult]) -> str:
 
 def conflict_count(results: Iterable[ProbeResult]) -> int:
     return sum(1 for r in results if r.status.is_conflict)
+
+
+def notes_text(notes: Sequence[str]) -> str:
+    """Notes after a check's or a verify's results, for a terminal ("" without any)."""
+    if not notes:
+        return ""
+    return "\nNotes\n" + "".join(f"  - {safe(n)}\n" for n in notes)
