@@ -1,17 +1,23 @@
 """Terminal text for plans and check results: values in, one string out.
 
 Colour is plain ANSI SGR and only when the caller asks (`color=True`); with `color=False` the
-output holds no escape byte at all, data included. Never writes to a terminal itself.
+output holds no escape byte at all, data included. Changes are marked as Terraform marks them
+(`+` add, `~` change, `-` remove); reasons and notes wrap at `width` columns (the caller's
+terminal, 100 by default) with a hanging indent. Never writes to a terminal itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
 
 from bindmgr.model import Action, Change, Plan, ProbeResult, ProbeStatus, sort_results
 from bindmgr.report.wording import (
     ABSENT,
+    LEGEND,
+    MARKS,
     already_binds,
+    change_kind,
     check_counts,
     clip,
     conflict_count,
@@ -21,6 +27,7 @@ from bindmgr.report.wording import (
     plan_counts,
     plural,
     safe,
+    section_kind,
     service_text,
     show,
     slot_text,
@@ -29,6 +36,9 @@ from bindmgr.report.wording import (
 _SGR = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36", "dim": "2"}
 _WIDTH_CAP = 40  # a column never grows past this to fit one long name
 _CMDLINE_CAP = 160
+WIDTH = 100  # columns when the caller does not know the terminal's (not a TTY)
+_MIN_ROOM = 24  # a reason starts on the next line rather than in fewer columns than this
+_MARK_STYLE = {"add": "green", "change": "yellow", "remove": "red"}
 
 
 class _Style:
@@ -57,28 +67,75 @@ def _width(texts: Iterable[str]) -> int:
     return min(_WIDTH_CAP, max((len(t) for t in texts), default=0))
 
 
-def _change_line(change: Change, style: _Style) -> str:
-    reason = f"   ({safe(change.reason)})" if change.reason else ""
-    if change.action is Action.DELETE_SECTION:
-        return f"    {style('(whole section deleted)', 'red')}{style(reason, 'dim')}"
-    key = safe(change.key or "")
-    new = (
-        style("(deleted)", "red")
-        if change.action is Action.DELETE_KEY
-        else style(show(change.new), "green")
+def _wrapped(
+    head: str, plain: int, text: str, *, width: int, indent: int, paint: Callable[[str], str]
+) -> list[str]:
+    """`head` (`plain` columns wide once its colour is left out), then `text`, painted: on the
+    same line when it fits, else wrapped at `width` with continuation lines `indent` columns in
+    (the first words after the head when there is room for a few there)."""
+    if plain + 3 + len(text) <= width:
+        return [head + paint(f"   {text}")]
+    wrap = textwrap.TextWrapper(
+        width=max(width, indent + _MIN_ROOM), break_long_words=False, break_on_hyphens=False
     )
-    old = show(change.old)
-    old = style(old, "dim") if old == ABSENT else style(old, "yellow")
-    return f"    {key}: {old} -> {new}{style(reason, 'dim')}"
+    pad = " " * indent
+    if width - plain - 3 >= _MIN_ROOM:
+        wrap.initial_indent = " " * (plain + 3)
+        wrap.subsequent_indent = pad
+        first, *rest = wrap.wrap(text)
+        return [head + paint(first[plain:]), *(pad + paint(r[indent:]) for r in rest)]
+    wrap.initial_indent = wrap.subsequent_indent = pad
+    return [head, *(pad + paint(r[indent:]) for r in wrap.wrap(text))]
 
 
-def _changes(plan: Plan, style: _Style) -> list[str]:
+def _item(head: str, plain: int, text: str, width: int) -> list[str]:
+    """A list item (`  - note`, `  ! subject: message`): one line when it fits, else wrapped
+    with its continuation lines under the text's first word."""
+    if plain + 1 + len(text) <= width:
+        return [f"{head} {text}"]
+    wrap = textwrap.TextWrapper(
+        width=max(width, 4 + _MIN_ROOM),
+        initial_indent=" " * (plain + 1),
+        subsequent_indent="    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    first, *rest = wrap.wrap(text)
+    return [head + first[plain:], *rest]
+
+
+def _change_lines(change: Change, style: _Style, width: int) -> list[str]:
+    kind = change_kind(change)
+    mark = style(MARKS[kind], _MARK_STYLE[kind])
+    if change.action is Action.DELETE_SECTION:
+        plain = "(whole section deleted)"
+        styled = style(plain, "red")
+    else:
+        key = safe(change.key or "")
+        new_text = "(deleted)" if change.action is Action.DELETE_KEY else show(change.new)
+        new = style(new_text, "red" if change.action is Action.DELETE_KEY else "green")
+        old_text = show(change.old)
+        old = style(old_text, "dim" if old_text == ABSENT else "yellow")
+        plain = f"{key}: {old_text} -> {new_text}"
+        styled = f"{key}: {old} -> {new}"
+    head = f"    {mark} {styled}"
+    if not change.reason:
+        return [head]
+    reason = f"({safe(change.reason)})"
+    return _wrapped(
+        head, 6 + len(plain), reason, width=width, indent=8, paint=lambda t: style(t, "dim")
+    )
+
+
+def _changes(plan: Plan, style: _Style, width: int) -> list[str]:
     lines: list[str] = []
     for file, sections in group_changes(plan.changes):
         lines.append(style(safe(file), "bold"))
         for section, changes in sections:
-            lines.append(f"  [{safe(section)}]")
-            lines.extend(_change_line(c, style) for c in changes)
+            kind = section_kind(changes)
+            lines.append(f"  {style(MARKS[kind], _MARK_STYLE[kind])} [{safe(section)}]")
+            for c in changes:
+                lines.extend(_change_lines(c, style, width))
     return lines
 
 
@@ -205,14 +262,16 @@ def render_plan_text(
     color: bool,
     saved_as: str | None = None,
     digest: str | None = None,
+    width: int = WIDTH,
 ) -> str:
     """The plan for a terminal; `saved_as` (the plan file's name) makes the next step concrete,
-    `digest` (the saved plan's) names exactly what was reviewed."""
+    `digest` (the saved plan's) names exactly what was reviewed; `width`: the terminal's columns,
+    where reasons and notes wrap."""
     style = _Style(color)
     blocks: list[list[str]] = []
     if plan.changes:
-        blocks.append([style(f"bindmgr plan: {plan_counts(plan)}", "bold")])
-        blocks.append(_changes(plan, style))
+        blocks.append([style(f"bindmgr plan: {plan_counts(plan)}", "bold"), f"  {LEGEND}"])
+        blocks.append(_changes(plan, style, width))
         if plan.assignments:
             blocks.append(_assignments(plan, style))
     else:
@@ -221,10 +280,20 @@ def render_plan_text(
         title = f"Conflicts ({len(plan.conflicts)}): bindmgr apply refuses this plan"
         blocks.append(
             [style(title, "red", "bold")]
-            + [f"  ! {style(safe(c.subject), 'red')}: {safe(c.message)}" for c in plan.conflicts]
+            + [
+                line
+                for c in plan.conflicts
+                for line in _item(
+                    f"  ! {style(safe(c.subject), 'red')}:",
+                    5 + len(safe(c.subject)),
+                    safe(c.message),
+                    width,
+                )
+            ]
         )
     if plan.notes:
-        blocks.append([style("Notes", "bold")] + [f"  - {safe(n)}" for n in plan.notes])
+        notes = [line for n in plan.notes for line in _item("  -", 3, safe(n), width)]
+        blocks.append([style("Notes", "bold"), *notes])
     if plan.dns:
         blocks.append(_dns(plan, style))
     if checks is not None:

@@ -89,6 +89,26 @@ def plan_counts(plan: Plan) -> str:
     )
 
 
+MARKS = {"add": "+", "change": "~", "remove": "-"}
+LEGEND = "+ add   ~ change   - remove"
+
+
+def change_kind(change: Change) -> str:
+    """ "add" (a set of an absent key), "change" (of a present one) or "remove" (a delete):
+    how `plan_tally` counts it and which of `MARKS` the text plan shows."""
+    if change.action is not Action.SET:
+        return "remove"
+    return "add" if change.old is None else "change"
+
+
+def section_kind(changes: Sequence[Change]) -> str:
+    """A section's mark: "add" when every change adds a key (a new domain), "remove" when it is
+    deleted whole, else "change" (a key deleted from a section that stays changes it)."""
+    if any(c.action is Action.DELETE_SECTION for c in changes):
+        return "remove"
+    return "add" if all(change_kind(c) == "add" for c in changes) else "change"
+
+
 def plan_tally(plan: Plan, checks: Sequence[ProbeResult] | None = None) -> str:
     """What changes, then what blocks, like Terraform's plan line:
     `2 to add, 3 to change, 0 to remove; 39 ports cannot bind on 203.0.113.11`.
@@ -96,8 +116,8 @@ def plan_tally(plan: Plan, checks: Sequence[ProbeResult] | None = None) -> str:
     A set of an absent key adds, of a present one changes; deletes remove. Conflicts and ports
     that cannot bind are named only when there are some; over 3 IPs these are only counted.
     """
-    add = sum(c.action is Action.SET and c.old is None for c in plan.changes)
-    remove = sum(c.action is not Action.SET for c in plan.changes)
+    add = sum(change_kind(c) == "add" for c in plan.changes)
+    remove = sum(change_kind(c) == "remove" for c in plan.changes)
     parts = [f"{add} to add, {len(plan.changes) - add - remove} to change, {remove} to remove"]
     if plan.conflicts:
         parts.append(plural(len(plan.conflicts), "conflict"))

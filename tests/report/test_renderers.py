@@ -269,8 +269,8 @@ def test_colour_is_only_sgr_around_the_plain_text() -> None:
 
 def test_values_are_shown_unambiguously_in_text() -> None:
     text = render_plan_text(hostile_plan(), color=False)
-    assert '    K: "" -> ""   (R)' in text
-    assert '    K  padded  : "  padded  " -> "  padded  "' in text
+    assert '    ~ K: "" -> ""   (R)' in text
+    assert '    ~ K  padded  : "  padded  " -> "  padded  "' in text
     assert '"line1\\r\\nline2" -> "line1\\r\\nline2"' in text
     assert "back\\slash -> back\\slash" in text
     assert '"\\x1b[31mred\\x1b[0m"' in text
