@@ -286,7 +286,12 @@ def _run(words: list[str], console: Console) -> int:
         console.print(build_parser().format_help())
         return int(ExitCode.OK)
     args = parse_args(words)
-    console = dataclasses.replace(console, color_choice=args.color)
+    verbosity = args.verbose + getattr(args, "verbose_after", 0)
+    if args.quiet and verbosity:
+        raise UsageError("-q and -v both given", hint="use -q for less output, -v for more")
+    console = dataclasses.replace(
+        console, color_choice=args.color, quiet=args.quiet, verbosity=verbosity
+    )
     _check_counts(args)
     return int(COMMANDS[args.command](args, console))
 

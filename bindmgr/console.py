@@ -3,6 +3,9 @@
 Commands print only through a `Console`; tests pass their own streams. Colour follows `--color`,
 then NO_COLOR, FORCE_COLOR and TERM=dumb, then whether stdout is a terminal that shows it
 (`color_rule`, `terminal_colors`); progress goes to stderr on a TTY.
+`-q` (`quiet`) drops the words on stdout, the notes and the progress, never a document asked for
+(`output` with a format other than text) nor an error; `-v` (`verbosity`) adds what was read and
+how long each stage took, on stderr only, so stdout stays the report.
 Errors and notes are escaped here (reports are escaped by their renderers).
 Writing never fails on a character the stream cannot encode (`safe_stream`), nor on a stream
 that went away.
@@ -11,6 +14,7 @@ that went away.
 from __future__ import annotations
 
 import io
+import os
 import signal
 import sys
 import time
@@ -47,6 +51,9 @@ class Reply(StrEnum):
     NO = "no"  # any other answer, or the input ended
     TIMEOUT = "timeout"
 
+
+WIDTH = 100  # columns of a report that does not go to a terminal
+MIN_WIDTH = 40  # a report never wraps narrower, however narrow the terminal says it is
 
 # Windows consoles show ANSI escapes as text (`←[1m`) unless virtual terminal processing is on
 # for the screen buffer (Windows 10 1511 and later; it stays on for the console afterwards).
@@ -88,6 +95,8 @@ class Console:
     color_choice: str = "auto"  # --color: auto, always or never
     # Makes the terminal show ANSI colour, False where it cannot (a seam for the tests).
     show_colors: Callable[[TextIO], bool] = terminal_colors
+    quiet: bool = False  # -q: only documents asked for (and errors) are written
+    verbosity: int = 0  # -v: 1 what was read, what is missing, stage timings; -vv: every key
 
     def __post_init__(self) -> None:
         self.out = safe_stream(self.out, self.env)
@@ -107,12 +116,54 @@ class Console:
     def interactive(self) -> bool:
         return self.inp is not None and _isatty(self.inp) and _isatty(self.err)
 
+    @property
+    def width(self) -> int:
+        """The columns text reports wrap at: the terminal's (COLUMNS first, as the shells set
+        it) when stdout is one, else WIDTH (a pipe or a file has no width of its own)."""
+        if not _isatty(self.out):
+            return WIDTH
+        columns = self.env.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return max(int(columns), MIN_WIDTH)
+        try:
+            return max(os.get_terminal_size(self.out.fileno()).columns, MIN_WIDTH)
+        except (AttributeError, OSError, ValueError):
+            return WIDTH
+
     def print(self, text: str = "") -> None:
+        """Words for people on stdout (a text report, "Applied ..."); not with -q."""
+        if not self.quiet:
+            self.document(text)
+
+    def document(self, text: str) -> None:
+        """What the user asked for as data (a JSON document, a zone file): written even with -q."""
         _write(self.out, text if text.endswith("\n") else text + "\n")
 
+    def output(self, text: str, fmt: str) -> None:
+        """A command's report in `fmt`: text is words (`print`), any other format a document."""
+        if fmt == "text":
+            self.print(text)
+        else:
+            self.document(text)
+
     def note(self, text: str) -> None:
-        """A message about what bindmgr does (stderr, so stdout stays the report)."""
-        _write(self.err, f"bindmgr: {visible(text)}\n")
+        """A message about what bindmgr does (stderr, so stdout stays the report); not with -q."""
+        if not self.quiet:
+            _write(self.err, f"bindmgr: {visible(text)}\n")
+
+    def verbose(self, text: str, level: int = 1) -> None:
+        """With -v (`level` 1) or -vv (2): what bindmgr read and did, on stderr."""
+        if self.verbosity >= level:
+            _write(self.err, f"bindmgr: {visible(text)}\n")
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """With -v: how long the stage inside took (read, plan, check, write), once it ends."""
+        start = self.clock()
+        try:
+            yield
+        finally:
+            self.verbose(f"{stage}: {(self.clock() - start) * 1000:.1f} ms")
 
     def error(self, message: str, hint: str | None) -> None:
         """An error and its hint; text from the files may be in them, so both are escaped."""
@@ -136,8 +187,9 @@ class Console:
         return Reply.YES if line.strip().lower() in {"y", "yes"} else Reply.NO
 
     def progress(self, label: str, *, minimum: int = 200) -> Callable[[int, int], None] | None:
-        """A progress callback drawing a bar on stderr, or None when stderr is not a TTY."""
-        if not _isatty(self.err):
+        """A progress callback drawing a bar on stderr, or None when stderr is not a TTY (or
+        with -q)."""
+        if self.quiet or not _isatty(self.err):
             return None
         last = [float("-inf")]  # the first frame is always drawn
 

@@ -208,8 +208,24 @@ def _layout_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _global_options(p: argparse.ArgumentParser, *, default: str | None) -> None:
-    """--color and --codepage, before the command or after it (a subcommand's copy leaves
-    the value given before the command alone)."""
+    """--color, --codepage, -q and -v, before the command or after it (a subcommand's copy
+    leaves the value given before the command alone; its -v count is added by `cli`)."""
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False if default is None else default,
+        help="print only documents asked for (--format json, ...) and errors; the exit "
+        "status says the rest",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        dest="verbose" if default is None else "verbose_after",
+        default=0 if default is None else default,
+        help="say on stderr what was read and how long each stage took (-vv: every layout key)",
+    )
     p.add_argument(
         "--color",
         choices=("auto", "always", "never"),

@@ -127,9 +127,15 @@ def _plan_for_apply(
         console.note(f"applying {plan_file}, digest {saved.digest}")
         return saved.plan, app, saved.digest
     assert desired is not None
-    plan = make_plan(app.view.config, desired)
-    console.print(render_plan_text(plan, color=console.color))
+    with console.timed("plan"):
+        plan = make_plan(app.view.config, desired)
+    console.print(render_plan_text(plan, color=console.color, width=console.width))
     if plan.has_changes and not plan.conflicts and not yes:
+        if console.quiet:
+            raise UsageError(
+                "not applying without confirmation: -q hides the plan to confirm",
+                hint="review it with 'bindmgr plan', then rerun with --yes, or drop -q",
+            )
         if not console.interactive:
             raise UsageError(
                 "not applying without confirmation: there is no terminal to ask on",
@@ -189,7 +195,7 @@ def run(
         pin=pin,
     )
     if fmt == "json":
-        console.print(dumps_json(outcome.document()))
+        console.document(dumps_json(outcome.document()))
     return ExitCode.CHANGES if detailed and outcome.changed else ExitCode.OK
 
 
@@ -242,6 +248,24 @@ def _apply(
     plan, app, digest = _plan_for_apply(
         where, plan_file, desired, yes=yes, pin=pin, console=console
     )
+    return write_plan(
+        plan, app, digest, safety=safety, reload=reload, console=console, plan_file=plan_file
+    )
+
+
+def write_plan(
+    plan: Plan,
+    app: App,
+    digest: str,
+    *,
+    safety: Safety,
+    reload: Reload,
+    console: Console,
+    plan_file: Path | None = None,
+) -> Outcome:
+    """Write `plan` to the App folder it was made for (the API's apply too): refuse conflicts,
+    bind-check, prove the edit, commit under the lock with a backup, then reload as `reload`
+    says. `plan_file` names the saved plan in the hint of a stale one."""
     if plan.conflicts:
         raise ConflictError(
             "the plan has conflicts, nothing written: "
@@ -281,24 +305,25 @@ def _apply(
 
     expected: dict[str, str | None] = dict.fromkeys(new, None)
     expected |= {f.name: f.sha256 for f in plan.inputs}
-    result = transaction.commit(
-        app.app_dir,
-        new,
-        expected=expected,
-        verify=verify,
-        explain=_what_moved(plan, codepage),
-        stale_hint="make a new plan (bindmgr plan ... --out PLAN.json) and review it"
-        if plan_file is None
-        else f"make a new plan (bindmgr plan ... --out {plan_file}) and review it",
-        keep=safety.keep,
-        lock_timeout=safety.lock_timeout,
-        backup_root=safety.backup_dir,
-        meta={
-            "changes": len(plan.changes),
-            "addresses": [str(a) for a in plan.desired.addresses()],
-        },
-        on_message=console.note,
-    )
+    with console.timed("write"):
+        result = transaction.commit(
+            app.app_dir,
+            new,
+            expected=expected,
+            verify=verify,
+            explain=_what_moved(plan, codepage),
+            stale_hint="make a new plan (bindmgr plan ... --out PLAN.json) and review it"
+            if plan_file is None
+            else f"make a new plan (bindmgr plan ... --out {plan_file}) and review it",
+            keep=safety.keep,
+            lock_timeout=safety.lock_timeout,
+            backup_root=safety.backup_dir,
+            meta={
+                "changes": len(plan.changes),
+                "addresses": [str(a) for a in plan.desired.addresses()],
+            },
+            on_message=console.note,
+        )
     if not result.changed or result.backup is None:
         console.print("MDaemon's files already match the plan: nothing to do.")
         return Outcome(changed=False, unchanged=result.unchanged, digest=digest)

@@ -1,14 +1,16 @@
 """`bindmgr check`: can MDaemon bind every IP x listener? (exit 3 on conflicts)
 
 With `--dns`, the names and PTRs the binding relies on are resolved in the same event loop run
-as the binds (check/together).
+as the binds (check/together). `checked` computes it (the API's too); `run` renders it.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bindmgr.commands.inputs import (
     DesiredArgs,
@@ -29,9 +31,78 @@ from bindmgr.commands.inputs import (
 from bindmgr.commands.output import render_check
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
-from bindmgr.model import IPAddress
+from bindmgr.model import Desired, IPAddress, Plan, ProbeResult
 from bindmgr.plan.desired import parse_slot
 from bindmgr.plan.planner import make_plan
+from bindmgr.read.appdir import App
+
+if TYPE_CHECKING:
+    from bindmgr.check.dnsanswer import DnsFinding
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What a check found: every IP x listener's outcome and, with --dns, the DNS findings."""
+
+    results: tuple[ProbeResult, ...]
+    dns: tuple[DnsFinding, ...] | None = None
+    notes: tuple[str, ...] = ()  # which web listeners their bind lists narrowed, and how
+
+    @property
+    def conflicts(self) -> bool:
+        bad = any(r.status.is_conflict for r in self.results)
+        return bad or any(f.is_failure for f in self.dns or ())
+
+
+def checked(
+    app: App,
+    *,
+    plan: Plan | None = None,
+    ips: Sequence[IPAddress] = (),
+    wanted: Desired | None = None,
+    batch_size: int = 8,
+    console: Console,
+    dns: DnsArgs | None = None,
+) -> Checked:
+    """Bind-check the addresses of `plan` (a saved one), else `ips`, else those `wanted` names,
+    else the ones MDaemon binds now (0.0.0.0 when none is bound), the web listeners where the
+    bind lists the plan leaves let them listen (with `ips` alone: on those addresses only);
+    with `dns`, resolve the records the binding relies on in the same event loop run."""
+    if plan is None and wanted is not None:
+        with console.timed("plan"):
+            plan = make_plan(app.view.config, wanted)
+    after = None if plan is None else config_after(app, plan)  # the bind lists it leaves
+    within = tuple(ips) if plan is None and ips else None
+    if plan is not None:
+        addresses = plan.desired.addresses()
+    elif ips:
+        addresses = tuple(ips)
+    else:
+        addresses = current_addresses(app) or (IPv4Address("0.0.0.0"),)
+        if addresses[0].is_unspecified:
+            console.note(
+                "no domain is bound to an IP, so MDaemon listens on every address: checking "
+                "0.0.0.0 (name IPs with --domain D --ip IP ... to check a plan instead)"
+            )
+        else:
+            shown = ", ".join(map(str, addresses))
+            console.note("checking the addresses MDaemon binds now: " + shown)
+    if dns is None:
+        results, notes = run_checks(
+            addresses, app, batch_size=batch_size, console=console, after=after, within=within
+        )
+        return Checked(results, notes=notes)
+    from bindmgr.check.dnsanswer import classify_dns  # noqa: PLC0415 (only with --dns)
+    from bindmgr.check.together import run_together  # noqa: PLC0415
+
+    records = plan.dns if plan is not None else records_now(app)
+    expected, lookups = dns_lookups(records, dns)
+    groups, notes = probe_groups(addresses, app, after=after, within=within)
+    with console.timed("check"):
+        results, answers = run_together(
+            check_work(groups, app, batch_size=batch_size, console=console), lookups
+        )
+    return Checked(results, classify_dns(expected, answers), notes)
 
 
 def run(
@@ -55,40 +126,15 @@ def run(
         raise UsageError("--plan and --domain/--ip/--bindings both given", hint="use one")
     app = open_app(where, console, saved)
     check_base_domain(app, wanted, desired)
-    plan = saved.plan if saved is not None else None
-    if wanted is not None:
-        plan = make_plan(app.view.config, wanted)
-    after = None if plan is None else config_after(app, plan)  # the bind lists it leaves
-    if plan is not None:
-        ips = plan.desired.addresses()
-    elif bare:
-        ips = bare
-    else:
-        ips = current_addresses(app) or (IPv4Address("0.0.0.0"),)
-        if ips[0].is_unspecified:
-            console.note(
-                "no domain is bound to an IP, so MDaemon listens on every address: checking "
-                "0.0.0.0 (name IPs with --domain D --ip IP ... to check a plan instead)"
-            )
-        else:
-            console.note("checking the addresses MDaemon binds now: " + ", ".join(map(str, ips)))
-    within = bare or None  # `--ip` alone: the web listeners on those addresses only
-    if dns is None:
-        results, notes = run_checks(
-            ips, app, batch_size=batch_size, console=console, after=after, within=within
-        )
-        console.print(render_check(results, fmt, color=console.color, notes=notes))
-        return ExitCode.CONFLICT if any(r.status.is_conflict for r in results) else ExitCode.OK
-    from bindmgr.check.dnsanswer import classify_dns  # noqa: PLC0415 (only with --dns)
-    from bindmgr.check.together import run_together  # noqa: PLC0415
-
-    records = plan.dns if plan is not None else records_now(app)
-    expected, lookups = dns_lookups(records, dns)
-    groups, notes = probe_groups(ips, app, after=after, within=within)
-    results, answers = run_together(
-        check_work(groups, app, batch_size=batch_size, console=console), lookups
+    found = checked(
+        app,
+        plan=None if saved is None else saved.plan,
+        ips=bare,
+        wanted=wanted,
+        batch_size=batch_size,
+        console=console,
+        dns=dns,
     )
-    findings = classify_dns(expected, answers)
-    console.print(render_check(results, fmt, color=console.color, dns=findings, notes=notes))
-    bad = any(r.status.is_conflict for r in results) or any(f.is_failure for f in findings)
-    return ExitCode.CONFLICT if bad else ExitCode.OK
+    text = render_check(found.results, fmt, color=console.color, dns=found.dns, notes=found.notes)
+    console.output(text, fmt)
+    return ExitCode.CONFLICT if found.conflicts else ExitCode.OK

@@ -97,14 +97,41 @@ def read_saved_plan(path: Path) -> SavedPlan:
 
 
 def open_app(where: Where, console: Console, saved: SavedPlan | None = None) -> App:
-    """The App folder named on the command line (or in a saved plan), read through the layout."""
+    """The App folder named on the command line (or in a saved plan), read through the layout;
+    with -v, what was read is said on stderr (`describe`)."""
     layout_path = where.layout
     if layout_path is None and saved is not None and saved.layout is not None:
         layout_path = Path(saved.layout)
-    layout = read_layout(layout_path)
-    codepage = choose_codepage(where.codepage, layout, system_codepage())
-    chosen = where.app_dir or (saved.app_dir if saved is not None else None)
-    return load_app(resolve_app_dir(chosen, console.env), layout, codepage)
+    with console.timed("read"):
+        layout = read_layout(layout_path)
+        codepage = choose_codepage(where.codepage, layout, system_codepage())
+        chosen = where.app_dir or (saved.app_dir if saved is not None else None)
+        app = load_app(resolve_app_dir(chosen, console.env), layout, codepage)
+    describe(app, console)
+    return app
+
+
+def describe(app: App, console: Console) -> None:
+    """-v: each file read (size, sha256 prefix, encoding), the layout, the code page and the
+    layout keys that are missing; -vv also every key found, with file, section, key and line."""
+    if console.verbosity < 1:
+        return
+    console.verbose(f"layout: {app.layout.source}")
+    console.verbose(f"ANSI code page: {app.codepage.number} ({app.codepage.source})")
+    for name, raw in app.data.items():
+        encoding = app.files[name].encoding
+        console.verbose(
+            f"read {app.app_dir / name}: {len(raw)} bytes, sha256 {sha256_bytes(raw)[:12]}, "
+            f"{encoding}"
+        )
+    for name in app.missing:
+        console.verbose(f"not there: {app.app_dir / name} (optional: the layout's defaults)")
+    for key in app.view.presence:
+        if key.found == 0 and key.total > 0:
+            console.verbose(f"layout key missing: {key.what}: {key.location}")
+        elif key.total > 0:
+            count = "" if key.total == 1 else f" ({key.found}/{key.total})"
+            console.verbose(f"layout key found: {key.what}: {key.location}{count}", level=2)
 
 
 def desired_from(args: DesiredArgs, *, required: bool = True) -> Desired | None:
@@ -265,13 +292,14 @@ def run_checks(
 
     groups, notes = probe_groups(ips, app, after=after, within=within)
     first, *rest = groups or (((), ()),)
-    results = probe.run_check(
-        *first,
-        host_addresses=hostinfo.host_addresses(),
-        listener_table=hostinfo.listening_sockets,
-        batch_size=batch_size,
-        progress=console.progress("checking"),
-        mdaemon_dir=str(app.app_dir.resolve().parent),
-        groups=rest,
-    )
+    with console.timed("check"):
+        results = probe.run_check(
+            *first,
+            host_addresses=hostinfo.host_addresses(),
+            listener_table=hostinfo.listening_sockets,
+            batch_size=batch_size,
+            progress=console.progress("checking"),
+            mdaemon_dir=str(app.app_dir.resolve().parent),
+            groups=rest,
+        )
     return results, notes

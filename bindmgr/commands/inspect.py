@@ -1,22 +1,26 @@
-"""`bindmgr inspect`: what MDaemon's files say, where each value comes from, what the host has."""
+"""`bindmgr inspect`: what MDaemon's files say, where each value comes from, what the host has.
+
+`inspection` computes it (the API's too); `run` renders it.
+"""
 
 from __future__ import annotations
 
 from bindmgr.commands.inputs import Where, open_app
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode
-from bindmgr.report.inspection import inspect, render_json, render_text
+from bindmgr.read.appdir import App
+from bindmgr.report.inspection import Inspection, inspect, render_json, render_text
 
 
-def run(*, where: Where, fmt: str, console: Console) -> ExitCode:
+def inspection(app: App) -> Inspection:
+    """What `inspect` shows of an App folder as read."""
     # hostinfo (netifaces, psutil) is imported here: `plan` without --check never needs it, and
     # loading it at start-up costs tens of milliseconds (bench/bench_cli.py).
     from bindmgr.check import hostinfo  # noqa: PLC0415 (lazy on purpose)
 
-    app = open_app(where, console)
     host = hostinfo.host_addresses()
     ordered = sorted(host.addresses, key=lambda a: (a.version, a.packed))
-    found = inspect(
+    return inspect(
         app.view.config,
         app.view.presence,
         app_dir=str(app.app_dir),
@@ -25,5 +29,9 @@ def run(*, where: Where, fmt: str, console: Console) -> ExitCode:
         is_local=host.__contains__,
         codepage=(app.codepage.number, app.codepage.source),
     )
-    console.print(render_json(found) if fmt == "json" else render_text(found))
+
+
+def run(*, where: Where, fmt: str, console: Console) -> ExitCode:
+    found = inspection(open_app(where, console))
+    console.output(render_json(found) if fmt == "json" else render_text(found), fmt)
     return ExitCode.OK

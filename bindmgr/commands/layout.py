@@ -60,7 +60,9 @@ def run_detect(
         )
     detection = detect(files)
     render = render_json if fmt == "json" else render_text
-    console.print(render(detection, app_dir=str(folder), scanned=list(files), skipped=skipped))
+    console.output(
+        render(detection, app_dir=str(folder), scanned=list(files), skipped=skipped), fmt
+    )
     if write is not None:
         text = render_layout(detection, read_layout())
         try:

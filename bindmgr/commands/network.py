@@ -57,7 +57,7 @@ def run_dns(
     records = plan.dns if plan is not None else records_now(app)
     if plan is None:
         console.note("no plan or desired state given: the records MDaemon's bindings need now")
-    console.print(render_dns(records, DnsFormat(fmt), ttl=ttl))
+    console.document(render_dns(records, DnsFormat(fmt), ttl=ttl))
     return ExitCode.OK
 
 
@@ -83,5 +83,5 @@ def run_firewall(
         )
     removed = tuple(a for a in now if a not in bound)
     listeners = app.view.config.listeners
-    console.print(render_firewall(listeners, bound, FirewallFormat(fmt), removed=removed))
+    console.document(render_firewall(listeners, bound, FirewallFormat(fmt), removed=removed))
     return ExitCode.OK

@@ -29,9 +29,10 @@ def render_plan(
     checks: Sequence[ProbeResult] | None = None,
     color: bool = False,
     saved_as: str | None = None,
+    width: int = 100,
 ) -> str:
     """`document`: the plan's saved-plan document (formats/plan), whose digest every format
-    shows."""
+    shows; `width`: the terminal's columns, where text wraps."""
     if fmt == "json":
         return dumps_json(document)
     digest = str(document["digest"])
@@ -39,7 +40,9 @@ def render_plan(
         from bindmgr.report.markdown import render_plan_markdown  # noqa: PLC0415 (lazy)
 
         return render_plan_markdown(plan, checks=checks, digest=digest)
-    return render_plan_text(plan, checks=checks, color=color, saved_as=saved_as, digest=digest)
+    return render_plan_text(
+        plan, checks=checks, color=color, saved_as=saved_as, digest=digest, width=width
+    )
 
 
 def render_check(

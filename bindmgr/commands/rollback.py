@@ -98,6 +98,35 @@ def _list(
             show(f"      {doubt}")
 
 
+def restore(
+    folder: Path,
+    found: Listing,
+    to: str | None,
+    root: Path,
+    *,
+    allowed: Collection[str],
+    now: dt.datetime,
+    force: bool,
+    lock_timeout: float,
+    console: Console,
+) -> tuple[backups.Backup, transaction.CommitResult]:
+    """Restore the backup `to` names (default: the newest completed apply) from `found`, the
+    backups in `root` (the API's rollback too): (the backup restored, what was written)."""
+    trust.check_folder(root)
+    chosen = _pick(found, to, root, allowed=allowed, now=now, note=console.note)
+    with console.timed("write"):
+        result = transaction.restore(
+            folder,
+            chosen,
+            allowed=allowed,
+            force=force,
+            lock_timeout=lock_timeout,
+            backup_root=root,
+            on_message=console.note,
+        )
+    return chosen, result
+
+
 def run(
     *,
     where: Where,
@@ -117,16 +146,16 @@ def run(
     if list_only:
         _list(found, root, allowed, now, console.print)
         return ExitCode.OK
-    trust.check_folder(root)
-    chosen = _pick(found, to, root, allowed=allowed, now=now, note=console.note)
-    result = transaction.restore(
+    chosen, result = restore(
         folder,
-        chosen,
+        found,
+        to,
+        root,
         allowed=allowed,
+        now=now,
         force=force,
         lock_timeout=lock_timeout,
-        backup_root=root,
-        on_message=console.note,
+        console=console,
     )
     if not result.changed:
         console.print(f"The files already match {chosen.path.name}: nothing to restore.")

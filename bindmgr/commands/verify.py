@@ -3,7 +3,8 @@
 Reads the greeting of every bound IP x TCP listener at once, checks that SMTP greets with the
 name of the domain that owns the address, and that nothing of MDaemon's answers on an address
 the plan removed. With a plan (saved or made from a desired state) the expected state is the
-files as that plan writes them; without one, the files as they are.
+files as that plan writes them; without one, the files as they are. `verified` computes it (the
+API's too); `run` renders it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from bindmgr.commands.inputs import (
 )
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
-from bindmgr.model import Config, IPAddress, Plan
+from bindmgr.model import Config, Desired, IPAddress, Plan
 from bindmgr.plan.expect import greeting_names, removed_addresses
 from bindmgr.plan.planner import make_plan
 from bindmgr.plan.weblists import narrowed_services, narrowings
@@ -153,6 +154,43 @@ def render(
     return text if dns is None else text + "\n" + dnscheck.render_dns_text(dns)
 
 
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """What MDaemon answered on every target and, with --dns, what DNS said."""
+
+    answers: tuple[Answer, ...]
+    dns: tuple[DnsFinding, ...] | None = None
+    notes: tuple[str, ...] = ()  # how the web bind lists narrowed the targets
+
+    @property
+    def passed(self) -> bool:
+        dns_ok = self.dns is None or not any(f.is_failure for f in self.dns)
+        return bool(self.answers) and all(a.passed for a in self.answers) and dns_ok
+
+
+def verified(
+    app: App,
+    *,
+    plan: Plan | None = None,
+    wanted: Desired | None = None,
+    patience: Patience = Patience(),
+    console: Console,
+    dns: DnsArgs | None = None,
+) -> Verified:
+    """Connect to every bound IP x TCP listener as `plan` (or the plan made for `wanted`)
+    writes the files, or as they are without either."""
+    if wanted is not None:
+        with console.timed("plan"):
+            plan = make_plan(app.view.config, wanted)
+    expected = expectations(app, plan)
+    lookups = None
+    if dns is not None:
+        lookups = dns_lookups(plan.dns if plan is not None else records_now(app), dns)
+    with console.timed("verify"):
+        found, findings = run_with_dns(app, expected, patience, lookups)
+    return Verified(found, findings, expected.notes)
+
+
 def run(
     *,
     where: Where,
@@ -170,14 +208,7 @@ def run(
     app = open_app(where, console, saved)
     check_base_domain(app, wanted, desired)
     plan = saved.plan if saved is not None else None
-    if wanted is not None:
-        plan = make_plan(app.view.config, wanted)
-    expected = expectations(app, plan)
-    lookups = None
-    if dns is not None:
-        lookups = dns_lookups(plan.dns if plan is not None else records_now(app), dns)
-    found, findings = run_with_dns(app, expected, patience, lookups)
-    console.print(render(found, fmt, color=console.color, dns=findings, notes=expected.notes))
-    dns_ok = findings is None or not any(f.is_failure for f in findings)
-    ok = bool(found) and all(a.passed for a in found) and dns_ok
-    return ExitCode.OK if ok else ExitCode.CONFLICT
+    found = verified(app, plan=plan, wanted=wanted, patience=patience, console=console, dns=dns)
+    text = render(found.answers, fmt, color=console.color, dns=found.dns, notes=found.notes)
+    console.output(text, fmt)
+    return ExitCode.OK if found.passed else ExitCode.CONFLICT
