@@ -25,7 +25,7 @@ BASE = frozenset({"model", "errors", "__init__"})
 # The flow, in order: a room may import the rooms before it (and itself), never one after it.
 STAGES = ("ini", "read", "plan", "check", "apply")
 RENDER = frozenset({"report", "formats"})
-TOP = {"console": 0, "commands": 1, "parser": 1, "cli": 2, "__main__": 3}
+TOP = {"console": 0, "commands": 1, "parser": 1, "cli": 2, "api": 2, "__main__": 3}
 # Values or bytes in, values or bytes out, whatever folder they sit in.
 PURE_ROOMS = frozenset({"ini", "plan", "report", "formats"})
 PURE_MODULES = frozenset(
