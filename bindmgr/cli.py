@@ -215,6 +215,12 @@ def _explain(args: argparse.Namespace, console: Console) -> ExitCode:
     return explain.run(code=args.code, console=console)
 
 
+def _completion(args: argparse.Namespace, console: Console) -> ExitCode:
+    from bindmgr.commands import completion  # noqa: PLC0415 (lazy on purpose, see above)
+
+    return completion.run(shell=args.shell, parser=build_parser(), console=console)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Console], ExitCode]] = {
     "inspect": _inspect,
     "plan": _plan,
@@ -226,6 +232,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Console], ExitCode]] = {
     "firewall": _firewall,
     "layout": _layout,
     "explain": _explain,
+    "completion": _completion,
 }
 
 

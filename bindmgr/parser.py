@@ -319,6 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="what an MDaemon event-log code means and which command finds the cause",
     )
     p.add_argument("code", nargs="?", type=int, metavar="CODE", help="e.g. 503 (default: list)")
+
+    summary = "print a shell completion script (docs/cli.md says how to install it)"
+    p = sub.add_parser("completion", help=summary, description=summary)
+    p.add_argument("shell", choices=("bash", "zsh", "powershell"), help="the shell")
     return parser
 
 
