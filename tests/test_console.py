@@ -295,3 +295,50 @@ def test_ctrl_break_interrupts_a_wait_and_is_ignored_by_a_revert() -> None:
     with hangups("ignore"):
         signal.raise_signal(sig)
     assert signal.getsignal(sig) == before
+
+
+def test_width_is_100_off_a_terminal_whatever_columns_says() -> None:
+    assert Console(out=io.StringIO(), env={"COLUMNS": "60"}).width == 100
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX's")
+def test_width_is_the_terminals_and_columns_wins() -> None:
+    import fcntl  # noqa: PLC0415 - POSIX only
+    import struct  # noqa: PLC0415
+    import termios  # noqa: PLC0415
+
+    main_fd, tty_fd = os.openpty()
+    try:
+        fcntl.ioctl(tty_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 72, 0, 0))
+        with open(tty_fd, "w", closefd=False) as tty:
+            assert Console(out=tty, env={}).width == 72
+            assert Console(out=tty, env={"COLUMNS": "150"}).width == 150
+            assert Console(out=tty, env={"COLUMNS": "10"}).width == 40  # never narrower
+    finally:
+        os.close(tty_fd)
+        os.close(main_fd)
+
+
+def test_quiet_keeps_documents_and_errors() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    console = Console(out=out, err=err, env={}, quiet=True)
+    console.print("words")
+    console.note("a note")
+    console.output("text report", "text")
+    console.output('{"a": 1}', "json")
+    console.error("bad", "fix it")
+    assert out.getvalue() == '{"a": 1}\n'
+    assert err.getvalue() == "error: bad\nhint: fix it\n"
+    assert console.progress("x") is None
+
+
+def test_verbose_levels_and_timed_stages_go_to_stderr() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    ticks = iter([1.0, 1.0125])
+    console = Console(out=out, err=err, env={}, verbosity=1, clock=lambda: next(ticks))
+    console.verbose("one")
+    console.verbose("two", level=2)
+    with console.timed("read"):
+        pass
+    assert out.getvalue() == ""
+    assert err.getvalue() == "bindmgr: one\nbindmgr: read: 12.5 ms\n"
