@@ -155,13 +155,14 @@ def test_plan_apply_and_rollback_keep_a_list_in_step(tmp_path: Path) -> None:
     ips = desired("203.0.113.10", "203.0.113.12")
     planned = cli("plan", *args, *ips)
     assert planned.code == ExitCode.CHANGES, planned.text
+    words = " ".join(planned.out.split())  # long reasons wrap at the report's width
     assert (
-        "    BindIPs: 203.0.113.10:3000, 203.0.113.11:3000 -> 203.0.113.10:3000, "
-        "203.0.113.12:3000   (WorldClient's bind list keeps in step: 203.0.113.12 joins the "
+        "~ BindIPs: 203.0.113.10:3000, 203.0.113.11:3000 -> 203.0.113.10:3000, "
+        "203.0.113.12:3000 (WorldClient's bind list keeps in step: 203.0.113.12 joins the "
         "binding: add it; 203.0.113.11 leaves the binding: remove it)"
-    ) in planned.out
+    ) in words
     assert "Remote Administration's bind list (../WebAdmin/WebAdmin.ini [WebServer] BindIPs" in (
-        planned.out
+        words
     )
     doc = json.loads(cli("plan", *args, *ips, "--format", "json").out)
     assert any("loopback addresses only" in n for n in doc["notes"])
