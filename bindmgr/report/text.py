@@ -24,6 +24,7 @@ from bindmgr.report.wording import (
     group_changes,
     holder_text,
     next_step,
+    paint,
     plan_counts,
     plural,
     safe,
@@ -33,7 +34,6 @@ from bindmgr.report.wording import (
     slot_text,
 )
 
-_SGR = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36", "dim": "2"}
 _WIDTH_CAP = 40  # a column never grows past this to fit one long name
 _CMDLINE_CAP = 160
 WIDTH = 100  # columns when the caller does not know the terminal's (not a TTY)
@@ -46,10 +46,7 @@ class _Style:
         self.color = color
 
     def __call__(self, text: str, *styles: str) -> str:
-        if not self.color or not styles or not text:
-            return text
-        codes = ";".join(_SGR[s] for s in styles)
-        return f"\x1b[{codes}m{text}\x1b[0m"
+        return paint(text, *styles, color=self.color)
 
     def status(self, status: ProbeStatus, text: str) -> str:
         if status is ProbeStatus.OK:

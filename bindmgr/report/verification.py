@@ -10,15 +10,7 @@ from collections.abc import Sequence
 
 from bindmgr.check.answer import Answer, Status
 from bindmgr.report.markdown import cell, notes_markdown
-from bindmgr.report.wording import notes_text, plural, safe
-
-_SGR = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1"}
-
-
-def _paint(text: str, color: bool, *styles: str) -> str:
-    if not color or not text:
-        return text
-    return f"\x1b[{';'.join(_SGR[s] for s in styles)}m{text}\x1b[0m"
+from bindmgr.report.wording import notes_text, paint, plural, safe
 
 
 def summary_line(answers: Sequence[Answer]) -> str:
@@ -77,25 +69,27 @@ def _events(failed: Sequence[Answer]) -> str:
 def render_verify_text(
     answers: Sequence[Answer], *, color: bool = False, notes: Sequence[str] = ()
 ) -> str:
-    lines = [_paint(summary_line(answers), color, "bold")]
+    lines = [paint(summary_line(answers), "bold", color=color)]
     width = max((len(a.target.label) for a in answers), default=0)
     for head, group in _groups(answers):
         lines.append("")
         lines.append(head)
         for a in group:
             where = f"{a.target.port}/tcp"
-            status = _paint(
+            status = paint(
                 f"{a.status.value:<15}",
-                color,
                 "green" if a.passed else "red",
                 *(("bold",) if not a.passed else ()),
+                color=color,
             )
             lines.append(f"  {where:<9} {safe(a.target.label):<{width}}  {status} {safe(a.detail)}")
             if a.event and not a.passed:
                 lines.append(f"      {safe(a.event)}")
             if a.hint and not a.passed:
-                lines.append(_paint(f"      hint: {safe(a.hint)}", color, "dim"))
-            lines.extend(_paint(f"      warning: {safe(w)}", color, "yellow") for w in a.warnings)
+                lines.append(paint(f"      hint: {safe(a.hint)}", "dim", color=color))
+            lines.extend(
+                paint(f"      warning: {safe(w)}", "yellow", color=color) for w in a.warnings
+            )
     lines.append("")
     lines.append(next_step(answers))
     return "\n".join(lines) + "\n" + notes_text(notes)

@@ -68,6 +68,17 @@ def show(value: str | None) -> str:
     return f'"{body}"'
 
 
+_SGR = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36", "dim": "2"}
+
+
+def paint(text: str, *styles: str, color: bool) -> str:
+    """`text` in ANSI SGR `styles` (bold, red, green, yellow, cyan, dim) when `color`; else, or
+    for empty text, `text` unchanged: without colour no escape byte is ever written."""
+    if not color or not styles or not text:
+        return text
+    return f"\x1b[{';'.join(_SGR[s] for s in styles)}m{text}\x1b[0m"
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
