@@ -344,9 +344,15 @@ class JsonReader:
             self.fail(join(path, key), f'"{value}" is not an IPv6 address')
 
     def format_version(
-        self, doc: Mapping[str, object], what: str, expected: int = FORMAT_VERSION
+        self,
+        doc: Mapping[str, object],
+        what: str,
+        expected: int = FORMAT_VERSION,
+        *,
+        also: tuple[int, ...] = (),
     ) -> int:
-        """Accept exactly the version this bindmgr writes; say which side is newer otherwise."""
+        """Accept the version this bindmgr writes (`expected`) or an older one it still reads
+        (`also`); say which side is newer otherwise."""
         version = self.field(doc, "format_version", "")
         if isinstance(version, bool) or not isinstance(version, int):
             self.fail("format_version", f"must be the number {expected}; is this {what}?")
@@ -356,6 +362,6 @@ class JsonReader:
                 f"{version} comes from a newer bindmgr; this one reads only format_version "
                 f"{expected}, so upgrade bindmgr to use this file",
             )
-        if version != expected:
+        if version != expected and version not in also:
             self.fail("format_version", f"{version} is unknown; this bindmgr reads {expected}")
         return version

@@ -35,7 +35,13 @@ from bindmgr.plan.desired import validate_desired
 
 TOOL = f"bindmgr {__version__}"
 # 2: host, layout_sha256 and digest added (format 1 plans carry no digest and are refused).
-PLAN_FORMAT_VERSION = 2
+# 3: a slot's addresses are "ip" and "ipv6" (were "v4", "v6"), an assignment's Default Domain
+#    flag is "default" (was "is_default"): the words of `inspect` and of MDaemon's own keys.
+#    Format 2 plans are still read, and their digests still verify (digest_of is unchanged).
+PLAN_FORMAT_VERSION = 3
+READ_VERSIONS = (2, 3)
+# The names format 2 gave the fields format 3 renamed.
+_V2_NAMES = {"ip": "v4", "ipv6": "v6", "default": "is_default"}
 DIGEST_PREFIX = "sha256:"
 DNS_TYPES = ("A", "AAAA", "PTR")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -81,8 +87,8 @@ def plan_summary(plan: Plan) -> dict[str, object]:
 
 def _slot(slot: Slot) -> dict[str, object]:
     return {
-        "v4": None if slot.v4 is None else str(slot.v4),
-        "v6": None if slot.v6 is None else str(slot.v6),
+        "ip": None if slot.v4 is None else str(slot.v4),
+        "ipv6": None if slot.v6 is None else str(slot.v6),
     }
 
 
@@ -129,7 +135,7 @@ def plan_to_dict(
         "inputs": [{"file": f.name, "sha256": f.sha256} for f in plan.inputs],
         "changes": [_change(c) for c in plan.changes],
         "assignments": [
-            {"domain": a.domain, "slot": _slot(a.slot), "is_default": a.is_default, "note": a.note}
+            {"domain": a.domain, "slot": _slot(a.slot), "default": a.is_default, "note": a.note}
             for a in plan.assignments
         ],
         "conflicts": [{"subject": c.subject, "message": c.message} for c in plan.conflicts],
@@ -168,7 +174,13 @@ def dumps_plan(
 
 
 class _PlanReader(JsonReader):
-    """The plan-specific parts of strict reading."""
+    """The plan-specific parts of strict reading; `version` the file's format_version, whose
+    field names it reads (`name`)."""
+
+    version = PLAN_FORMAT_VERSION
+
+    def name(self, key: str) -> str:
+        return _V2_NAMES.get(key, key) if self.version == 2 else key
 
     def items(self, obj: Mapping[str, object], key: str) -> list[tuple[Mapping[str, object], str]]:
         """The objects of a top-level array, each with its path (`changes[3]`)."""
@@ -182,10 +194,11 @@ class _PlanReader(JsonReader):
 
     def slot_value(self, value: object, where: str) -> Slot:
         obj = self.obj(value, where)
-        v4 = self.opt_ipv4(obj, "v4", where)
-        v6 = self.opt_ipv6(obj, "v6", where)
+        ip, ipv6 = self.name("ip"), self.name("ipv6")
+        v4 = self.opt_ipv4(obj, ip, where)
+        v6 = self.opt_ipv6(obj, ipv6, where)
         if v4 is None and v6 is None:
-            self.fail(where, "needs an IPv4 address (v4), an IPv6 address (v6) or both")
+            self.fail(where, f"needs an IPv4 address ({ip}), an IPv6 address ({ipv6}) or both")
         return Slot(v4, v6)
 
     def desired(self, doc: Mapping[str, object]) -> Desired:
@@ -251,12 +264,15 @@ def plan_hint(source: str) -> str:
 
 
 def loads_plan(text: str, source: str) -> SavedPlan:
-    """Read a saved plan; InputError names `source`, the JSON path and the next step."""
+    """Read a saved plan of format 3, or 2 (the same plan under the older field names, its
+    digest over its own content); InputError names `source`, the JSON path and the next step."""
     reader = _PlanReader(source, plan_hint(source))
     doc = reader.parse(text)
     if type(doc.get("format_version")) is int and doc.get("format_version") == 1:
         reader.fail("format_version", "1 is a plan from an older bindmgr, made without a digest")
-    reader.format_version(doc, "a plan saved by `bindmgr plan --out`", PLAN_FORMAT_VERSION)
+    reader.version = reader.format_version(
+        doc, "a plan saved by `bindmgr plan --out`", PLAN_FORMAT_VERSION, also=READ_VERSIONS
+    )
 
     reader.string(doc, "tool", "")
     desired = reader.desired(doc)
@@ -268,7 +284,7 @@ def loads_plan(text: str, source: str) -> SavedPlan:
             Assignment(
                 domain=reader.string(o, "domain", p),
                 slot=reader.slot(o, "slot", p),
-                is_default=reader.boolean(o, "is_default", p),
+                is_default=reader.boolean(o, reader.name("default"), p),
                 note=reader.string(o, "note", p),
             )
             for o, p in reader.items(doc, "assignments")

@@ -174,4 +174,4 @@ def test_plan_out_onto_a_device_or_a_too_long_name_is_exit_1(tmp_path: Path) -> 
             assert name not in os.listdir(tmp_path)
         else:
             assert done.code == 2, done.text
-            assert json.loads(out.read_text())["format_version"] == 2
+            assert json.loads(out.read_text())["format_version"] == 3

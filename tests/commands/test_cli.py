@@ -152,7 +152,7 @@ def test_plan_out_saves_a_loadable_plan_and_no_color_without_tty(tmp_path: Path)
     assert f"Plan digest: {doc['digest']}" in result.out
     assert f"bindmgr apply {out} --digest {doc['digest']}" in result.out
     assert "\x1b" not in result.out
-    assert doc["format_version"] == 2
+    assert doc["format_version"] == 3
     assert {i["file"] for i in doc["inputs"]} >= {"MDaemon.ini", "Domains.dat"}
 
 

@@ -203,7 +203,7 @@ def test_document_layout() -> None:
         "summary", "desired", "inputs", "changes", "assignments", "conflicts", "notes", "dns",
         "check", "digest",
     ]  # fmt: skip
-    assert doc["format_version"] == 2
+    assert doc["format_version"] == 3
     assert doc["tool"] == f"bindmgr {__version__}"
     assert doc["check"] is None
     assert doc["summary"] == {
@@ -295,12 +295,12 @@ def _delete(path: tuple[str | int, ...]) -> Callable[[Any], None]:
 
 
 BAD_EDITS = [
-    (_set(("format_version",), 3), "format_version", "newer bindmgr"),
+    (_set(("format_version",), 4), "format_version", "newer bindmgr"),
     (_set(("format_version",), 1), "format_version", "older bindmgr, made without a digest"),
     (_set(("format_version",), 0), "format_version", "0 is unknown"),
-    (_set(("format_version",), "2"), "format_version", "must be the number 2"),
+    (_set(("format_version",), "2"), "format_version", "must be the number 3"),
     (_set(("layout_sha256",), "XYZ"), "layout_sha256", "64 lowercase hex"),
-    (_set(("format_version",), True), "format_version", "must be the number 2"),
+    (_set(("format_version",), True), "format_version", "must be the number 3"),
     (_delete(("format_version",)), "format_version", "is missing"),
     (_delete(("tool",)), "tool", "is missing"),
     (_set(("changes", 1, "action"), "sett"), "changes[1].action", '"sett" is not one of'),
@@ -311,15 +311,17 @@ BAD_EDITS = [
     (_set(("changes", 2, "key"), None), "changes[2].key", "must be a string"),
     (_set(("changes", 2, "old"), 3), "changes[2].old", "found a number"),
     (_set(("changes", 0), []), "changes[0]", "must be an object, found an array"),
-    (_set(("desired", "slots", 0, "v4"), "10.0.0.256"), "desired.slots[0].v4", "not an IPv4"),
-    (_set(("desired", "slots", 0, "v4"), "::1"), "desired.slots[0].v4", "not an IPv4"),
-    (_set(("desired", "slots", 0, "v6"), "10.0.0.1"), "desired.slots[0].v6", "not an IPv6"),
-    (_set(("desired", "slots", 0), {"v4": None, "v6": None}), "desired.slots[0]", "needs an"),
+    (_set(("desired", "slots", 0, "ip"), "10.0.0.256"), "desired.slots[0].ip", "not an IPv4"),
+    (_set(("desired", "slots", 0, "ip"), "::1"), "desired.slots[0].ip", "not an IPv4"),
+    (_set(("desired", "slots", 0, "ipv6"), "10.0.0.1"), "desired.slots[0].ipv6", "not an IPv6"),
+    (_set(("desired", "slots", 0), {"ip": None, "ipv6": None}), "desired.slots[0]", "needs an"),
+    (_delete(("desired", "slots", 0, "ip")), "desired.slots[0].ip", "is missing"),
+    (_delete(("assignments", 0, "default")), "assignments[0].default", "is missing"),
     (_set(("desired", "prune"), "yes"), "desired.prune", "true or false"),
-    (_set(("desired", "slots", 0, "v4"), "0.0.0.0"), "desired", "unspecified address"),
+    (_set(("desired", "slots", 0, "ip"), "0.0.0.0"), "desired", "unspecified address"),
     (_set(("desired", "domain"), "exa mple.com"), "desired", "base domain"),
     (_set(("desired", "pattern"), "mail.{domain}"), "desired", "{n}"),
-    (_set(("assignments", 1, "slot", "v4"), "x"), "assignments[1].slot.v4", "not an IPv4"),
+    (_set(("assignments", 1, "slot", "ip"), "x"), "assignments[1].slot.ip", "not an IPv4"),
     (_set(("inputs", 0, "sha256"), "ABC"), "inputs[0].sha256", "64 lowercase hex"),
     (_set(("dns",), [{"name": "a", "type": "MX", "value": "b"}]), "dns[0].type", '"MX"'),
     (_set(("dns",), [{"name": "a", "type": "A", "value": "::1"}]), "dns[0].value", "IPv4"),
