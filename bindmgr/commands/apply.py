@@ -34,7 +34,7 @@ from bindmgr.errors import (
     InputError,
     UsageError,
 )
-from bindmgr.formats.jsondoc import FORMAT_VERSION, dumps_json
+from bindmgr.formats.jsondoc import dumps_json
 from bindmgr.ini.codepage import using
 from bindmgr.ini.file import IniFile
 from bindmgr.model import Change, Plan, ProbeStatus
@@ -199,6 +199,9 @@ def run(
     return ExitCode.CHANGES if detailed and outcome.changed else ExitCode.OK
 
 
+APPLY_FORMAT_VERSION = 1
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What an apply did, machine-readably."""
@@ -212,7 +215,7 @@ class Outcome:
 
     def document(self) -> dict[str, object]:
         return {
-            "format_version": FORMAT_VERSION,
+            "format_version": APPLY_FORMAT_VERSION,
             "changed": self.changed,
             "written": list(self.written),
             "unchanged": list(self.unchanged),

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from bindmgr.formats.jsondoc import (
-    FORMAT_VERSION,
     Chunked,
     JsonReader,
     dumps_json,
@@ -19,6 +18,11 @@ from bindmgr.formats.jsondoc import (
 from bindmgr.model import Holder, ProbeResult, ProbeStatus, Proto, sort_results, status_counts
 
 CHECK_HINT = "re-run `bindmgr check --format json` to write a fresh result"
+# 2: the "dns" findings of `check --dns` name a PTR by its reverse name and give its address as
+#    "ip" (format 1 named it by the address); results and summary are as in format 1, which is
+#    still read.
+CHECK_FORMAT_VERSION = 2
+CHECK_READ_VERSIONS = (1, 2)
 
 
 def holder_to_dict(holder: Holder | None) -> dict[str, object] | None:
@@ -85,7 +89,7 @@ def check_body(results: Iterable[ProbeResult], *, chunk: int | None = None) -> d
 
 def check_to_dict(results: Iterable[ProbeResult], *, chunk: int | None = None) -> dict[str, object]:
     """The whole `bindmgr check --format json` document (`chunk`: see check_body)."""
-    return {"format_version": FORMAT_VERSION, **check_body(results, chunk=chunk)}
+    return {"format_version": CHECK_FORMAT_VERSION, **check_body(results, chunk=chunk)}
 
 
 def dumps_check(results: Iterable[ProbeResult]) -> str:
@@ -152,5 +156,7 @@ def loads_check(text: str, source: str) -> tuple[ProbeResult, ...]:
     """Read a `bindmgr check --format json` document; InputError names `source` and the path."""
     reader = JsonReader(source, CHECK_HINT)
     doc = reader.parse(text)
-    reader.format_version(doc, "a bindmgr check result")
+    reader.format_version(
+        doc, "a bindmgr check result", CHECK_FORMAT_VERSION, also=CHECK_READ_VERSIONS
+    )
     return read_check_body(reader, doc, "")

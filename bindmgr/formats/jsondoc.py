@@ -15,8 +15,6 @@ from typing import NoReturn, TypeVar
 from bindmgr.errors import InputError
 from bindmgr.model import IPAddress
 
-FORMAT_VERSION = 1
-
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -347,7 +345,7 @@ class JsonReader:
         self,
         doc: Mapping[str, object],
         what: str,
-        expected: int = FORMAT_VERSION,
+        expected: int,
         *,
         also: tuple[int, ...] = (),
     ) -> int:

@@ -10,8 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bindmgr.check.answer import Answer, Status
-from bindmgr.check.dnsanswer import DnsFinding
-from bindmgr.formats.jsondoc import FORMAT_VERSION, dumps_json
+from bindmgr.check.dnsanswer import DnsFinding, Query
+from bindmgr.formats.jsondoc import dumps_json
+
+# 2: a PTR finding in "dns" is named by its reverse name, as `bindmgr dns` and the plan name
+#    it, with its address as "ip" (format 1: "name" held the address).
+VERIFY_FORMAT_VERSION = 2
 
 
 def answer_to_dict(answer: Answer) -> dict[str, object]:
@@ -56,7 +60,7 @@ def dumps_verify(
 ) -> str:
     """`notes` (which web listeners their bind lists narrowed): a "notes" array, when any."""
     document: dict[str, object] = {
-        "format_version": FORMAT_VERSION,
+        "format_version": VERIFY_FORMAT_VERSION,
         "summary": verify_summary(answers),
         "results": [answer_to_dict(a) for a in answers],
     }
@@ -68,10 +72,13 @@ def dumps_verify(
 
 
 def dns_to_list(findings: Sequence[DnsFinding]) -> list[dict[str, object]]:
+    """The "dns" array of the check and verify documents: `name` is the name asked for (a PTR's
+    reverse name, 7.113.0.203.in-addr.arpa), `ip` a PTR's address (null for A and AAAA)."""
     return [
         {
             "type": f.rtype,
-            "name": f.subject,
+            "name": Query(f.rtype, f.subject).qname,
+            "ip": f.subject if f.rtype == "PTR" else None,
             "status": f.status.value,
             "warning": f.is_warning,
             "expected": list(f.expected),

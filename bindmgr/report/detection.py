@@ -20,6 +20,8 @@ from bindmgr.read.detect import (
     describe,
 )
 
+DETECT_FORMAT_VERSION = 1
+
 
 def _table(rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -125,7 +127,7 @@ def render_json(
 ) -> str:
     items = [detection.outcome(s) for s in SETTINGS]
     doc = {
-        "format_version": 1,
+        "format_version": DETECT_FORMAT_VERSION,
         "app_dir": app_dir,
         "complete": detection.complete,
         "scanned": list(scanned),

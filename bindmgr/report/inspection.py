@@ -13,6 +13,7 @@ from bindmgr.model import Config, Domain, IPAddress
 from bindmgr.read.config import KeyPresence
 from bindmgr.report.wording import safe
 
+INSPECT_FORMAT_VERSION = 1
 DRIFT = (
     "Some layout keys were not found in the files: run `bindmgr layout detect` to see where "
     "they live."
@@ -121,7 +122,7 @@ def _domain_json(d: Domain) -> dict[str, object]:
 def render_json(ins: Inspection) -> str:
     c = ins.config
     doc = {
-        "format_version": 1,
+        "format_version": INSPECT_FORMAT_VERSION,
         "app_dir": ins.app_dir,
         "layout": ins.layout,
         "codepage": ins.codepage,

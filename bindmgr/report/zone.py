@@ -14,9 +14,10 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from bindmgr.errors import InputError
-from bindmgr.formats.jsondoc import FORMAT_VERSION, dumps_json
+from bindmgr.formats.jsondoc import dumps_json
 from bindmgr.model import DnsRecord, IPAddress
 
+DNS_FORMAT_VERSION = 1
 DEFAULT_TTL = 3600
 MAX_NAME = 253
 MAX_TTL = 2**31 - 1  # RFC 2181
@@ -183,7 +184,7 @@ def render_dns_json(records: Sequence[DnsRecord], *, ttl: int = DEFAULT_TTL) -> 
     _check_ttl(ttl)
     return dumps_json(
         {
-            "format_version": FORMAT_VERSION,
+            "format_version": DNS_FORMAT_VERSION,
             "ttl": ttl,
             "records": [
                 {"name": e.name, "type": e.rtype, "value": e.value, "ip": str(e.ip)}

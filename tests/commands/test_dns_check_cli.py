@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,10 @@ def test_check_dns_passes_when_every_record_is_right(site: Site, tmp_path: Path)
     assert "DNS: 4 records checked, 0 wrong or missing" in done.out
     doc = json.loads(js.out)
     assert {(d["type"], d["status"]) for d in doc["dns"]} == {("A", "ok"), ("PTR", "ok")}
+    # A PTR is named as `bindmgr dns` names it, its address beside it
+    ptrs = {d["ip"]: d["name"] for d in doc["dns"] if d["type"] == "PTR"}
+    assert ptrs == {ip: ip_address(ip).reverse_pointer for ip in (a, b)}
+    assert {d["ip"] for d in doc["dns"] if d["type"] == "A"} == {None}
     assert len(doc["results"]) == 2 * len(site.ports)
 
 
