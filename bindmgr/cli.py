@@ -150,6 +150,7 @@ def _rollback(args: argparse.Namespace, console: Console) -> ExitCode:
         backup_dir=args.backup_dir,
         restart=args.restart,
         console=console,
+        fmt=args.format,
     )
 
 

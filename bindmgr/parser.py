@@ -295,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lock-timeout", type=float, default=30.0, metavar="S")
     p.add_argument("--backup-dir", type=Path, metavar="DIR")
     p.add_argument("--restart", action="store_true", help="drop RESTART.SEM after restoring")
+    _format(p, ("text", "json"))
 
     p = command("verify", "connect to every bound IP x listener: does MDaemon answer as planned?")
     _desired(p, plan_file=True)

@@ -1,13 +1,15 @@
 """`bindmgr rollback`: restore MDaemon's files from a bindmgr backup, or list the backups.
 
 Reads the layout as apply does (`--layout`): a rollback writes only files the layout names. It
-does not read the App folder's INI files (they may be what is broken).
+does not read the App folder's INI files (they may be what is broken). With `--format json` the
+listing or the result is one document on stdout (formats/rollback) and the words go to stderr.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from bindmgr.apply import backup as backups
@@ -16,6 +18,7 @@ from bindmgr.apply.restart import drop_semaphore
 from bindmgr.commands.inputs import Where
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, InputError
+from bindmgr.formats.jsondoc import dumps_json
 from bindmgr.read.appdir import read_layout, resolve_app_dir
 
 Listing = Sequence[tuple[backups.Backup | None, str | None]]
@@ -38,6 +41,24 @@ def _doubts(b: backups.Backup, allowed: Collection[str], now: dt.datetime) -> li
     return doubts
 
 
+def _plain(
+    complete: Sequence[backups.Backup], allowed: Collection[str], now: dt.datetime
+) -> tuple[backups.Backup | None, list[tuple[backups.Backup, list[str]]]]:
+    """The backup a plain rollback restores (None: none), and the completed applies it passes
+    over, each with why."""
+    picked = None
+    skipped = []
+    for b in complete:  # future-dated ones come last, but by date they would be the newest
+        if b.kind != "apply" or b.state != backups.WRITTEN:
+            continue
+        doubts = _doubts(b, allowed, now)
+        if doubts and (picked is None or b.in_future(now)):
+            skipped.append((b, doubts))
+        elif not doubts and picked is None:
+            picked = b
+    return picked, skipped
+
+
 def _pick(
     found: Listing,
     name: str | None,
@@ -57,15 +78,9 @@ def _pick(
             f"no backup named {name} in {root}" + (f" ({damaged[0]})" if damaged else ""),
             hint="list them with 'bindmgr rollback --list'",
         )
-    picked = None
-    for b in complete:  # future-dated ones come last, but by date they would be the newest
-        if b.kind != "apply" or b.state != backups.WRITTEN:
-            continue
-        doubts = _doubts(b, allowed, now)
-        if doubts and (picked is None or b.in_future(now)):
-            note(f"skipped backup {b.path.name}: {'; '.join(doubts)}")
-        elif not doubts and picked is None:
-            picked = b
+    picked, skipped = _plain(complete, allowed, now)
+    for b, doubts in skipped:
+        note(f"skipped backup {b.path.name}: {'; '.join(doubts)}")
     if picked is not None:
         return picked
     raise InputError(
@@ -127,6 +142,37 @@ def restore(
     return chosen, result
 
 
+def _list_document(
+    found: Listing, root: Path, allowed: Collection[str], now: dt.datetime
+) -> dict[str, object]:
+    from bindmgr.formats.rollback import Listed, backups_document  # noqa: PLC0415 (json only)
+
+    complete = [b for b, _why in found if b is not None]
+    picked, _skipped = _plain(complete, allowed, now)
+    listed = [
+        Listed(
+            id=b.path.name,
+            path=str(b.path),
+            created=b.created,
+            kind=b.kind,
+            state=b.state,
+            files=tuple(f.name for f in b.files),
+            restores=str(b.meta["restores"]) if b.kind == "restore" and "restores" in b.meta
+            else None,
+            latest=b is picked,
+            notes=tuple(_doubts(b, allowed, now)),
+        )
+        for b in complete
+    ]  # fmt: skip
+    problem = trust.folder_problem(root)
+    return backups_document(
+        str(root),
+        listed,
+        damaged=[why for b, why in found if b is None and why],
+        problem=None if problem is None else f"{problem}: rollback refuses every backup here",
+    )
+
+
 def run(
     *,
     where: Where,
@@ -137,15 +183,22 @@ def run(
     backup_dir: Path | None,
     restart: bool,
     console: Console,
+    fmt: str = "text",
 ) -> ExitCode:
+    """List the backups or restore one, and say so: in text, or (`fmt="json"`) as one document
+    on stdout with the words going to stderr."""
     folder = resolve_app_dir(where.app_dir, console.env)
     allowed = read_layout(where.layout).file_paths()
     root = backup_dir or backups.default_root(folder)
     now = dt.datetime.now(dt.UTC)
     found = backups.scan(root, now=now)
     if list_only:
-        _list(found, root, allowed, now, console.print)
+        if fmt == "json":
+            console.document(dumps_json(_list_document(found, root, allowed, now)))
+        else:
+            _list(found, root, allowed, now, console.print)
         return ExitCode.OK
+    talk = console if fmt != "json" else replace(console, out=console.err)
     chosen, result = restore(
         folder,
         found,
@@ -155,16 +208,43 @@ def run(
         now=now,
         force=force,
         lock_timeout=lock_timeout,
-        console=console,
+        console=talk,
     )
+    restarted = _said(result, chosen, folder, restart=restart, console=talk)
+    if fmt == "json":
+        from bindmgr.formats.rollback import rollback_document  # noqa: PLC0415 (json only)
+
+        made = result.backup
+        document = rollback_document(
+            restored_from=chosen.path.name,
+            restored_from_path=str(chosen.path),
+            written=result.written,
+            unchanged=result.unchanged,
+            backup=None if made is None else made.path.name,
+            backup_path=None if made is None else str(made.path),
+            restarted=restarted,
+        )
+        console.document(dumps_json(document))
+    return ExitCode.OK
+
+
+def _said(
+    result: transaction.CommitResult,
+    chosen: backups.Backup,
+    folder: Path,
+    *,
+    restart: bool,
+    console: Console,
+) -> bool:
+    """Say what the restore did and drop RESTART.SEM when asked; True when it was dropped."""
     if not result.changed:
         console.print(f"The files already match {chosen.path.name}: nothing to restore.")
-        return ExitCode.OK
+        return False
     undo = "" if result.backup is None else f" (undo with: --to {result.backup.path.name})"
     console.print(f"Restored {', '.join(result.written)} from {chosen.path.name}{undo}.")
     if restart:
         drop_semaphore(folder, "RESTART.SEM")
         console.print(f"Dropped RESTART.SEM in {folder}: MDaemon restarts when it sees it.")
-    else:
-        console.print("Restart MDaemon (or rerun with --restart) to listen as before.")
-    return ExitCode.OK
+        return True
+    console.print("Restart MDaemon (or rerun with --restart) to listen as before.")
+    return False
