@@ -27,15 +27,30 @@ WINDOWS_ONLY = ["colorama>=0.4"]
 # Wine 8 has no bcryptprimitives.dll, whose ProcessPrng Rust's standard library calls since Rust
 # 1.78: such an extension fails to load ("DLL load failed while importing _rust"). cryptography
 # (trustme's) is pinned to a wheel built without it (42.0.6 has the import, 42.0.8 does not).
-WINE8_PINS = ["cryptography==42.0.8"]
+# jsonschema from 4.18 needs rpds-py, whose every cp313 Windows wheel imports it: the lane takes
+# 4.17.3, pure Python (attrs, pyrsistent), which validates draft 2020-12 as well. A pin replaces
+# the dev extra's requirement of the same name.
+WINE8_PINS = ["cryptography==42.0.8", "jsonschema==4.17.3"]
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def requirements(pyproject: Path) -> list[str]:
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     dev = project.get("optional-dependencies", {}).get("dev", [])
     wanted = [*project.get("dependencies", []), *dev]
-    kept = [r for r in wanted if not NOT_ON_WINDOWS.match(r) and not LINUX_ONLY_MARKER.search(r)]
+    pinned = {_name(pin) for pin in WINE8_PINS}
+    kept = [
+        r
+        for r in wanted
+        if not (NOT_ON_WINDOWS.match(r) or LINUX_ONLY_MARKER.search(r) or _name(r) in pinned)
+    ]
     return kept + WINDOWS_ONLY + WINE8_PINS
+
+
+def _name(requirement: str) -> str:
+    """A requirement's project name, normalised (PEP 503)."""
+    found = _NAME.match(requirement)
+    return re.sub(r"[-_.]+", "-", found.group(0) if found else requirement).lower()
 
 
 def unpack(sdist: Path, tag: str, dest: Path) -> None:
