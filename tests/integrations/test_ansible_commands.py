@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.integrations.win_command_standin import split_command_line
+from tests.support.schemas import assert_valid
 
 COLLECTION = Path(__file__).resolve().parents[2] / "integrations" / "ansible"
 
@@ -267,6 +268,7 @@ APPLY_DOC = {
 
 
 def test_applied_follows_the_detailed_exit_code() -> None:
+    assert_valid("apply", APPLY_DOC)  # what bindmgr apply --format json prints
     wrote = bm.applied(ran([EXE, "apply"], 2, json.dumps(APPLY_DOC)))
     assert wrote["changed"] is True
     assert wrote["msg"] == (
@@ -294,7 +296,7 @@ def verify_doc(bad: int) -> str:
         for n in range(1, 9)
     ]
     summary = {"total": 8, "passed": 8 - bad, "failed": bad}
-    return json.dumps({"format_version": 1, "summary": summary, "results": results})
+    return json.dumps({"format_version": 2, "summary": summary, "results": results})
 
 
 def test_verified_is_never_changed_and_fails_on_exit_3() -> None:
