@@ -91,6 +91,31 @@ def test_a_schema_is_draft_2020_12_closed_and_says_what_it_describes(name: str) 
     assert text == json.dumps(body, indent=2) + "\n"  # one layout: diffs stay readable
 
 
+# Definitions one document embeds from another: (schema, its def) -> (schema, def) they copy.
+SHARED = {
+    ("plan", "result"): ("check", "result"),
+    ("plan", "holder"): ("check", "holder"),
+    ("plan", "check_summary"): ("check", "summary"),
+    ("verify", "dns_finding"): ("check", "dns_finding"),
+    **{(name, d): ("check", d) for name in ("plan", "verify", "inspect", "dns") for d in ("ip",)},
+    **{(name, d): ("check", d) for name in ("plan", "verify", "inspect") for d in ("ipv4", "ipv6")},
+    ("inspect", "input"): ("plan", "input"),
+}
+
+
+@pytest.mark.parametrize(("copy", "source"), sorted(SHARED.items()))
+def test_a_definition_two_documents_share_is_the_same_in_both(
+    copy: tuple[str, str], source: tuple[str, str]
+) -> None:
+    """Each schema stands alone (no reference across files), so a definition two documents
+    share is written in both: a field added to one must be added to the other."""
+    (name, key), (origin, original) = copy, source
+    assert schema(name)["$defs"][key] == schema(origin)["$defs"][original], (
+        f"$defs/{key} of {name}.schema.json differs from $defs/{original} of "
+        f"{origin}.schema.json: the document embeds it, change both"
+    )
+
+
 def test_the_wheel_ships_the_schemas() -> None:
     """The wheel is the `bindmgr` package folder (hatch takes every file in it that git does
     not ignore); the schemas sit in it and are found as resources."""
