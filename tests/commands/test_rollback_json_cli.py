@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,22 @@ def test_list_as_json_notes_why_a_plain_rollback_passes_a_backup_over(
     assert len(ahead["notes"]) == 1
     assert ahead["notes"][0].startswith("dated in the future (2099-12-31 23:59:59 UTC)")
     assert doc["backups"][0]["latest"] is True
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="owner and mode bits are POSIX: on Windows the folders' access lists decide",
+)
+def test_list_as_json_says_when_rollback_refuses_the_whole_folder(
+    site: Site, tmp_path: Path
+) -> None:
+    apply_ips(site, tmp_path, site.ips[:2], "a")
+    site.backups.chmod(0o777)  # a user could write it: anything in it may be forged
+    try:
+        doc = document(rollback(site, "--list", "--json"))
+        refused = rollback(site, "--json")
+    finally:
+        site.backups.chmod(0o700)
+    assert doc["problem"].startswith(f"{site.backups} has mode 0777")
+    assert doc["problem"].endswith(": rollback refuses every backup here")
+    assert (refused.code, refused.out) == (1, "")
