@@ -142,6 +142,12 @@ def restore(
     return chosen, result
 
 
+def _restores(b: backups.Backup) -> str | None:
+    """A restore's backup: the name of the backup that rollback restored (its manifest's meta)."""
+    restored = b.meta.get("restores") if b.kind == "restore" else None
+    return None if restored is None else str(restored)
+
+
 def _list_document(
     found: Listing, root: Path, allowed: Collection[str], now: dt.datetime
 ) -> dict[str, object]:
@@ -157,13 +163,12 @@ def _list_document(
             kind=b.kind,
             state=b.state,
             files=tuple(f.name for f in b.files),
-            restores=str(b.meta["restores"]) if b.kind == "restore" and "restores" in b.meta
-            else None,
+            restores=_restores(b),
             latest=b is picked,
             notes=tuple(_doubts(b, allowed, now)),
         )
         for b in complete
-    ]  # fmt: skip
+    ]
     problem = trust.folder_problem(root)
     return backups_document(
         str(root),
