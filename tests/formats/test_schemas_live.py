@@ -102,3 +102,18 @@ def test_apply_rollback_and_the_listing(site: Site, tmp_path: Path) -> None:
     again = cli(*rollback, "--to", str(done["backup"]), "--json")
     assert valid("rollback", again, ExitCode.OK)["changed"] is False
     assert undo["changed"] is True
+
+
+def test_check_and_verify_narrowed_by_a_bind_list(site: Site) -> None:
+    """WorldClient's bind list names one address: both documents carry the note that says so,
+    and verify's refused connections their event."""
+    ini = site.app.parent / "WorldClient" / "WorldClient.ini"
+    listed = ini.read_bytes().replace(b"BindIPs=", f"BindIPs={site.ips[0]}".encode(), 1)
+    assert listed != ini.read_bytes()
+    ini.write_bytes(listed)
+    checked = valid("check", cli("check", *where(site), *desired(site), "--json"), ExitCode.OK)
+    assert checked["notes"]
+    patience = ["--timeout", "2", "--total-timeout", "20"]
+    doc = valid("verify", cli("verify", *where(site), *desired(site), *patience, "--json"), 3)
+    assert doc["notes"]
+    assert {r["event_code"] for r in doc["results"]} == {503}  # type: ignore[union-attr]
