@@ -21,6 +21,7 @@ import signal
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from pytest_asyncio import is_async_test
 
 from bindmgr.read.appdir import ENV_VAR
@@ -31,6 +32,11 @@ from tests.support.guards import WATCH, socket_fds
 # would see it ignored. Handled here, the children start with the default disposition again.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# No test asserts a time, Hypothesis' per-example deadline included: on a loaded machine or
+# under Wine an example may take seconds, which says nothing about bindmgr (bench/ measures).
+settings.register_profile("bindmgr", deadline=None)
+settings.load_profile("bindmgr")
 
 
 def _runner(request: pytest.FixtureRequest) -> asyncio.Runner | None:

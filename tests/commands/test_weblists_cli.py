@@ -146,7 +146,7 @@ def sample(tmp_path: Path, wc: str, wa: str) -> tuple[Path, list[str]]:
 
 def tree(app: Path) -> dict[str, bytes]:
     root = app.parent
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def test_plan_apply_and_rollback_keep_a_list_in_step(tmp_path: Path) -> None:
