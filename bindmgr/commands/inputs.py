@@ -29,15 +29,14 @@ from bindmgr.model import (
 )
 from bindmgr.plan.basedomain import check_domain
 from bindmgr.plan.desired import parse_desired
+from bindmgr.read.ansi import PlannedCodePage, choose_codepage, system_codepage
 from bindmgr.read.appdir import (
     PLAN_CAP,
     App,
-    choose_codepage,
     load_app,
     read_layout,
     read_text,
     resolve_app_dir,
-    system_codepage,
 )
 from bindmgr.read.config import read_config
 
@@ -104,7 +103,10 @@ def open_app(where: Where, console: Console, saved: SavedPlan | None = None) -> 
         layout_path = Path(saved.layout)
     with console.timed("read"):
         layout = read_layout(layout_path)
-        codepage = choose_codepage(where.codepage, layout, system_codepage())
+        planned = None
+        if saved is not None and saved.codepage is not None:
+            planned = PlannedCodePage(saved.codepage, saved.source)
+        codepage = choose_codepage(where.codepage, layout, system_codepage(), planned)
         chosen = where.app_dir or (saved.app_dir if saved is not None else None)
         app = load_app(resolve_app_dir(chosen, console.env), layout, codepage)
     describe(app, console)
@@ -188,6 +190,7 @@ def plan_document(plan: Plan, app: App, checks: Sequence[ProbeResult] | None) ->
         checks=checks,
         host=socket.gethostname(),
         layout_sha256=layout_sha256(app),
+        codepage=app.codepage.number,
     )
 
 

@@ -14,13 +14,8 @@ from bindmgr.console import Console
 from bindmgr.errors import EncodingError, ExitCode, InputError, LayoutError, UsageError
 from bindmgr.ini.codec import fold
 from bindmgr.ini.file import IniFile
-from bindmgr.read.appdir import (
-    choose_codepage,
-    read_candidates,
-    read_layout,
-    resolve_app_dir,
-    system_codepage,
-)
+from bindmgr.read.ansi import choose_codepage, system_codepage
+from bindmgr.read.appdir import read_candidates, read_layout, resolve_app_dir
 from bindmgr.read.detect import detect
 from bindmgr.read.layout import parse_layout
 from bindmgr.read.layout_text import render_layout

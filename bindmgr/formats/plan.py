@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bindmgr import __version__
 from bindmgr.errors import PlanError
@@ -59,6 +59,8 @@ class SavedPlan:
     host: str | None = None  # the host name the plan was made on
     layout_sha256: str | None = None  # of the layout's text when the plan was made
     digest: str = ""  # "sha256:<hex>" over the document's canonical content
+    codepage: int | None = None  # the ANSI code page the files were read in (format 3)
+    source: str = field(default="", compare=False)  # the file it was read from, for messages
 
 
 def digest_of(document: Mapping[str, object]) -> str:
@@ -114,6 +116,7 @@ def plan_to_dict(
     tool: str = TOOL,
     host: str | None = None,
     layout_sha256: str | None = None,
+    codepage: int | None = None,
 ) -> dict[str, object]:
     """The plan document (docs/formats.md); "check" is null unless `checks` is given."""
     desired = plan.desired
@@ -125,6 +128,7 @@ def plan_to_dict(
         "app_dir": app_dir,
         "layout": layout,
         "layout_sha256": layout_sha256,
+        "codepage": codepage,
         "summary": plan_summary(plan),
         "desired": {
             "domain": desired.domain,
@@ -157,6 +161,7 @@ def dumps_plan(
     tool: str = TOOL,
     host: str | None = None,
     layout_sha256: str | None = None,
+    codepage: int | None = None,
 ) -> str:
     """The plan document as text: indent 2, stable key order, ASCII, trailing newline."""
     return dumps_json(
@@ -169,6 +174,7 @@ def dumps_plan(
             tool=tool,
             host=host,
             layout_sha256=layout_sha256,
+            codepage=codepage,
         )
     )
 
@@ -305,6 +311,7 @@ def loads_plan(text: str, source: str) -> SavedPlan:
     check_summary_mismatch(reader, summary, plan_summary(plan), "summary")
     host = reader.opt_string(doc, "host", "")
     layout_sha256 = _opt_sha(reader, doc, "layout_sha256")
+    codepage = _opt_codepage(reader, doc) if reader.version >= 3 else None
     digest = reader.string(doc, "digest", "")
     if digest != digest_of(doc):  # last: a malformed field is named as such first
         reader.fail(
@@ -320,7 +327,18 @@ def loads_plan(text: str, source: str) -> SavedPlan:
         host=host,
         layout_sha256=layout_sha256,
         digest=digest,
+        codepage=codepage,
+        source=source,
     )
+
+
+def _opt_codepage(reader: JsonReader, doc: Mapping[str, object]) -> int | None:
+    value = doc.get("codepage")
+    if value is None:
+        return None
+    if type(value) is not int or not 1 <= value <= 65535:
+        reader.fail("codepage", "must be a Windows code page number, or null")
+    return value
 
 
 def _opt_sha(reader: JsonReader, doc: Mapping[str, object], key: str) -> str | None:

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bindmgr.errors import BindmgrError, EncodingError, InputError, LayoutError
-from bindmgr.ini.codepage import DEFAULT, lookup
+from bindmgr.errors import BindmgrError, InputError, LayoutError
 from bindmgr.ini.file import IniFile
 from bindmgr.model import InputFile, Problem
+from bindmgr.read.ansi import CodePageChoice
 from bindmgr.read.config import ConfigView, read_config
 from bindmgr.read.layout import Layout, default_layout_path, parse_layout
 
@@ -78,48 +78,6 @@ def resolve_app_dir(
     return path
 
 
-def system_codepage(platform: str = sys.platform) -> int | None:
-    """Windows' ANSI code page (GetACP), the one MDaemon's ANSI files are in on this machine;
-    None elsewhere. Not `locale.getencoding()`, which a user's settings can change."""
-    if platform != "win32":
-        return None
-    return _get_acp()
-
-
-@dataclass(frozen=True, slots=True)
-class CodePageChoice:
-    """The ANSI code page MDaemon's files are read in, and where that came from."""
-
-    number: int = DEFAULT
-    source: str = "the default"
-
-
-def choose_codepage(
-    option: int | None, layout: Layout | None, system: int | None = None
-) -> CodePageChoice:
-    """In this order: `--codepage`; on Windows the system's ANSI code page (what MDaemon on
-    this machine uses); the layout's `codepage` (for a copy of the files read elsewhere);
-    1252. An unsupported number is an error naming where it came from."""
-    wanted = None if layout is None else layout.codepage
-    if option is not None:
-        choice = CodePageChoice(option, "--codepage")
-    elif system is not None:
-        unused = wanted not in (None, system)
-        note = f"; the layout's codepage = {wanted} counts off Windows only"
-        choice = CodePageChoice(system, "this system's ANSI code page" + (note if unused else ""))
-    elif layout is not None and layout.codepage is not None:
-        return CodePageChoice(layout.codepage, f"the layout ({layout.source})")  # validated
-    else:
-        return CodePageChoice()
-    try:
-        lookup(choice.number, choice.source)
-    except EncodingError as exc:
-        raise EncodingError(
-            exc.message, hint=f"pass --codepage N with the code page of MDaemon's files: {exc.hint}"
-        ) from None
-    return choice
-
-
 @dataclass(frozen=True)
 class App:
     """An App folder as read: the raw bytes and scans of every present file, and the config."""
@@ -130,7 +88,7 @@ class App:
     files: Mapping[str, IniFile]
     view: ConfigView
     missing: tuple[str, ...]  # optional files the layout names that are not there
-    codepage: CodePageChoice = CodePageChoice()  # what ANSI files were read in
+    codepage: CodePageChoice = CodePageChoice()  # noqa: RUF009 (frozen) the code page read in
 
     def originals(self) -> dict[str, bytes]:
         """Bytes to patch: every file the layout names, b"" for one not there yet."""
@@ -378,16 +336,3 @@ def read_layout(path: Path | None = None) -> Layout:
     path = default_layout_path() if path is None else path
     hint = "pass an existing UTF-8 layout file with --layout, or omit it for the default"
     return parse_layout(read_text(path, "the layout", hint=hint, error=LayoutError), str(path))
-
-
-if sys.platform == "win32":
-
-    def _get_acp() -> int:
-        import ctypes  # noqa: PLC0415 - only Windows asks
-
-        return int(ctypes.windll.kernel32.GetACP())
-
-else:
-
-    def _get_acp() -> int:
-        return DEFAULT

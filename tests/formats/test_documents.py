@@ -175,10 +175,15 @@ def test_round_trip_examples(make: Callable[[], Plan]) -> None:
 def test_the_digest_names_the_content_and_catches_any_edit() -> None:
     plan = samples.provisioning()
     doc = plan_to_dict(
-        plan, app_dir="C:\\MDaemon\\App", layout="layout.ini", host="mx1", layout_sha256="ab" * 32
+        plan,
+        app_dir="C:\\MDaemon\\App",
+        layout="layout.ini",
+        host="mx1",
+        layout_sha256="ab" * 32,
+        codepage=1251,
     )
     saved = loads_plan(json.dumps(doc), "p.json")
-    assert (saved.host, saved.layout_sha256) == ("mx1", "ab" * 32)
+    assert (saved.host, saved.layout_sha256, saved.codepage) == ("mx1", "ab" * 32, 1251)
     assert saved.digest == doc["digest"]
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", saved.digest)
     other = plan_to_dict(plan, app_dir="C:\\MDaemon\\App", layout="layout.ini", host="mx2")
@@ -186,6 +191,7 @@ def test_the_digest_names_the_content_and_catches_any_edit() -> None:
     for edit in (
         _set(("changes", 0, "new"), "10.0.0.66"),
         _set(("host",), "elsewhere"),
+        _set(("codepage",), 1252),
         _set(("notes",), []),
         _set(("digest",), "sha256:" + "0" * 64),
     ):
@@ -200,8 +206,8 @@ def test_document_layout() -> None:
     doc = plan_to_dict(plan, app_dir="C:\\MDaemon\\App", layout="layout.ini")
     assert list(doc) == [
         "format_version", "tool", "created", "host", "app_dir", "layout", "layout_sha256",
-        "summary", "desired", "inputs", "changes", "assignments", "conflicts", "notes", "dns",
-        "check", "digest",
+        "codepage", "summary", "desired", "inputs", "changes", "assignments", "conflicts",
+        "notes", "dns", "check", "digest",
     ]  # fmt: skip
     assert doc["format_version"] == 3
     assert doc["tool"] == f"bindmgr {__version__}"

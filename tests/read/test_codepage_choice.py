@@ -1,5 +1,5 @@
 """Which ANSI code page MDaemon's files are read in: --codepage, then Windows' own, then the
-layout's, then 1252; refused when bindmgr cannot read it."""
+layout's, then 1252; a saved plan's own before Windows'; refused when bindmgr cannot read it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from bindmgr.errors import EncodingError
-from bindmgr.read.appdir import CodePageChoice, choose_codepage, read_layout, system_codepage
+from bindmgr.errors import EncodingError, InputError
+from bindmgr.read.ansi import CodePageChoice, PlannedCodePage, choose_codepage, system_codepage
+from bindmgr.read.appdir import read_layout
 
 LAYOUT = read_layout()
 CYRILLIC = dataclasses.replace(LAYOUT, codepage=1251)
@@ -46,3 +47,22 @@ def test_the_system_code_page_is_windows_only() -> None:
         assert system_codepage() in (1252, 1251, 1250, 932, 936, 949, 950, 65001)
     else:
         assert system_codepage() is None
+
+
+def test_a_saved_plan_is_read_in_the_code_page_it_was_made_with() -> None:
+    planned = PlannedCodePage(1251, "plan.json")
+    made_here = choose_codepage(None, LAYOUT, planned=planned)
+    assert made_here == CodePageChoice(1251, "the plan (plan.json)")
+    assert choose_codepage(932, LAYOUT, system=1252, planned=planned).number == 932  # the option
+    same = choose_codepage(None, CYRILLIC, system=1251, planned=planned)
+    assert same == CodePageChoice(1251, "the plan (plan.json)")
+
+
+def test_on_windows_a_plan_made_in_another_code_page_is_refused() -> None:
+    with pytest.raises(InputError) as info:
+        choose_codepage(None, LAYOUT, system=1252, planned=PlannedCodePage(1251, "plan.json"))
+    assert str(info.value.message) == (
+        "plan.json was made reading MDaemon's files in code page 1251, but this system's ANSI "
+        "code page, the one MDaemon here reads them in, is 1252"
+    )
+    assert "--codepage 1251" in (info.value.hint or "")
