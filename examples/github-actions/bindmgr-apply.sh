@@ -15,15 +15,20 @@
 #   5 reverted: not confirmed in time, the old files back  -> this step fails
 #   1 (or other) error, nothing written                    -> this step fails
 # Settings (environment): BINDINGS, MDAEMON_APP, BINDMGR_LAYOUT, BINDMGR as for bindmgr-plan.sh;
-# BINDMGR_APPLY_ARGS (default: --restart --wait-restart); BINDMGR_VERIFY (yes, or no).
+# BINDMGR_APPLY_ARGS (default: --restart --wait-restart); BINDMGR_VERIFY (yes, or no);
+# BINDMGR_COMMENT, BINDMGR_RUN_ID, BINDMGR_RUN_URL as for bindmgr-plan.sh, and BINDMGR_REQUEST
+# (what the messages call the change: pull request).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 bindings=${BINDINGS:-bindings.ini}
 out=${OUT_DIR:-bindmgr-apply-out}
 bindmgr=${BINDMGR:-bindmgr}
+comment=${BINDMGR_COMMENT:-$here/bindmgr-comment.sh}
+request=${BINDMGR_REQUEST:-pull request}
 marker="<!-- bindmgr-apply -->"
-run_url="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:?}/actions/runs/${GITHUB_RUN_ID:?}"
+run_id=${BINDMGR_RUN_ID:-${GITHUB_RUN_ID:?}}
+run_url=${BINDMGR_RUN_URL:-${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:?}/actions/runs/$run_id}
 read -r -a apply_args <<<"${BINDMGR_APPLY_ARGS---restart --wait-restart}"
 where=()
 if [ -n "${MDAEMON_APP:-}" ]; then where+=(--app-dir "$MDAEMON_APP"); fi
@@ -71,15 +76,15 @@ report() {
         echo "---"
         echo "Applied by [this run]($run_url). Result: **$1**."
     } >"$out/comment.md"
-    "$here/bindmgr-comment.sh" post "$marker" "$out/comment.md"
+    "$comment" post "$marker" "$out/comment.md"
     if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "result=$1" >>"$GITHUB_OUTPUT"; fi
 }
 
 # 1. The reviewed plan, as the plan comment names it.
-id=$("$here/bindmgr-comment.sh" find "<!-- bindmgr-plan -->")
+id=$("$comment" find "<!-- bindmgr-plan -->")
 meta=""
 if [ -n "$id" ]; then
-    meta=$("$here/bindmgr-comment.sh" body "$id" | tr -d '\r' |
+    meta=$("$comment" body "$id" | tr -d '\r' |
         sed -n 's/^<!-- bindmgr-plan-meta \(.*\) -->$/\1/p' | tail -n 1)
 fi
 digest="" run="" planned_bindings="" result=""
@@ -92,7 +97,7 @@ for field in $meta; do
     esac
 done
 if ! [[ $digest =~ ^sha256:[0-9a-f]{64}$ && $run =~ ^[0-9]+$ ]]; then
-    report no-plan "not applied: this pull request has no reviewed plan (no bindmgr plan comment)."
+    report no-plan "not applied: this $request has no reviewed plan (no bindmgr plan comment)."
     exit 1
 fi
 case $result in
@@ -114,8 +119,7 @@ of its last change had not run); once that plan's comment is there and reviewed,
 fi
 
 # 2. The plan file from the plan run's artifact; bindmgr checks it is the reviewed one.
-if ! gh run download "$run" --repo "$GITHUB_REPOSITORY" --name bindmgr-plan \
-    --dir "$out/reviewed" >"$out/apply.txt" 2>&1; then
+if ! "$comment" fetch "$run" "$out/reviewed" >"$out/apply.txt" 2>&1; then
     report no-artifact "not applied: the artifact \`bindmgr-plan\` of run $run could not be downloaded."
     exit 1
 fi

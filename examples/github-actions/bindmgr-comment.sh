@@ -5,6 +5,7 @@
 #   bindmgr-comment.sh body ID            print that comment's body
 #   bindmgr-comment.sh post MARKER FILE   update that comment in place with FILE, or create it
 #   bindmgr-comment.sh label LABEL        set LABEL (empty: none), removing the other bindmgr:* labels
+#   bindmgr-comment.sh fetch RUN DIR      download run RUN's artifact bindmgr-plan (plan.json) to DIR
 #
 # Only comments written by COMMENT_AUTHOR count (default github-actions[bot], the login of the
 # workflow's GITHUB_TOKEN): a reviewer quoting the marker cannot take the comment over, and the
@@ -50,8 +51,11 @@ label)
         gh api -X POST "repos/$repo/issues/$pr/labels" -f "labels[]=$want" --silent
     fi
     ;;
+fetch)
+    gh run download "${2:?run id}" --repo "$repo" --name bindmgr-plan --dir "${3:?folder}"
+    ;;
 *)
-    echo "usage: $0 find MARKER | body ID | post MARKER FILE | label [LABEL]" >&2
+    echo "usage: $0 find MARKER | body ID | post MARKER FILE | label [LABEL] | fetch RUN DIR" >&2
     exit 1
     ;;
 esac

@@ -14,14 +14,19 @@
 # Settings (environment): BINDINGS (bindings.ini), MDAEMON_APP (read by bindmgr itself),
 # BINDMGR_LAYOUT (a layout file), BINDMGR_CHECK (yes; "no" on a runner that is not the
 # server), BINDMGR (the command, bindmgr), and PR_NUMBER, HEAD_SHA, GH_TOKEN from the workflow.
+# Another forge: BINDMGR_COMMENT (the comment backend, default bindmgr-comment.sh beside this
+# script), BINDMGR_RUN_ID and BINDMGR_RUN_URL (the job whose artifact keeps the plan, and its
+# page; default GITHUB_RUN_ID and its run page). examples/gitlab-ci/ sets them for GitLab.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 bindings=${BINDINGS:-bindings.ini}
 out=${OUT_DIR:-bindmgr-out}
 bindmgr=${BINDMGR:-bindmgr}
+comment=${BINDMGR_COMMENT:-$here/bindmgr-comment.sh}
 marker="<!-- bindmgr-plan -->"
-run_url="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:?}/actions/runs/${GITHUB_RUN_ID:?}"
+run_id=${BINDMGR_RUN_ID:-${GITHUB_RUN_ID:?}}
+run_url=${BINDMGR_RUN_URL:-${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:?}/actions/runs/$run_id}
 : "${PR_NUMBER:?set PR_NUMBER to the pull request number}"
 
 mkdir -p "$out"
@@ -71,12 +76,12 @@ sha=${HEAD_SHA:-unknown}
     echo "Planned from \`$bindings\` at ${sha:0:12} by [this run]($run_url); $kept." \
         "Result: **$result** (exit $status)."
     echo
-    echo "<!-- bindmgr-plan-meta digest=${digest:-none} run=$GITHUB_RUN_ID sha=$sha" \
+    echo "<!-- bindmgr-plan-meta digest=${digest:-none} run=$run_id sha=$sha" \
         "bindings=$bindings_sha result=$result -->"
 } >"$out/comment.md"
 
-"$here/bindmgr-comment.sh" post "$marker" "$out/comment.md"
-"$here/bindmgr-comment.sh" label "$label"
+"$comment" post "$marker" "$out/comment.md"
+"$comment" label "$label"
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then cat "$out/comment.md" >>"$GITHUB_STEP_SUMMARY"; fi
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
     printf 'result=%s\nstatus=%s\ndigest=%s\n' "$result" "$status" "$digest" >>"$GITHUB_OUTPUT"

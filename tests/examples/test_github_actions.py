@@ -218,7 +218,7 @@ def test_the_workflows_run_the_scripts_beside_them() -> None:
         assert "shell: bash" in text
         assert "permissions: {}" in text  # nothing but what each job asks for
     assert (EXAMPLE / "bindmgr-plan.yml").read_text(encoding="utf-8").count("name: bindmgr-plan")
-    assert "--name bindmgr-plan" in (EXAMPLE / "bindmgr-apply.sh").read_text(encoding="utf-8")
+    assert "--name bindmgr-plan" in (EXAMPLE / "bindmgr-comment.sh").read_text(encoding="utf-8")
 
 
 # -- plan: exit 0 / 2 / 3 / 1 ------------------------------------------------------------------
