@@ -1,7 +1,9 @@
-"""One section of an INI file as text: its lines, split on demand, and its key index.
+"""One section of an INI file as text: its span of the file's text, its lines split on demand,
+and its key index.
 
 `Block` is `ini.file`'s building block: reads come from `entries()` (one regex pass for a plain
-section), line numbers and edits from `keys()` (line by line). No I/O; no knowledge of files.
+section) or `read_entries()` (the same, not kept), line numbers and edits from `keys()` (line by
+line). No I/O; no knowledge of files.
 """
 
 from __future__ import annotations
@@ -10,83 +12,112 @@ from bindmgr.ini.codec import BLANKS, first_line, fold, plain_entries, split_lin
 
 _TRIM = BLANKS + "\r\n"
 
+Keys = dict[str, tuple[int, str, str]]  # folded key -> (line index, key, value as read)
+
+
+def index_keys(
+    lines: list[str], start: int
+) -> tuple[Keys, int, tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """(keys, index of the last key line or 0, (duplicate, first) key line indexes, inert line
+    indexes) of `lines` from index `start` on, as the profile API reads them."""
+    keys: Keys = {}
+    last = 0
+    dups: list[tuple[int, int]] = []
+    inert: list[int] = []
+    for i in range(start, len(lines)):
+        s = lines[i].strip(_TRIM)
+        if not s or s[0] == ";":
+            continue
+        key, sep, value = s.partition("=")
+        if not sep:
+            inert.append(i)
+            continue
+        key = key.rstrip(BLANKS)
+        last = i
+        f = key.upper() if key.isascii() else fold(key)
+        if f in keys:
+            dups.append((i, keys[f][0]))
+        else:
+            value = value.lstrip(BLANKS)
+            if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]  # one outer pair of matching quotes
+            keys[f] = (i, key, value)
+    return keys, last, tuple(dups), tuple(inert)
+
 
 class Block:
     """A header line and the lines up to the next header (or the lines before the first one).
 
-    Lines are split, and keys indexed, only when the block is first looked into. Reads use
-    `entries()`, which for a plain block comes from one regex pass without splitting lines;
-    line numbers and edits use `keys()`, the line-by-line index.
+    Until it is edited a block is a span (`start`, `end`) of the file's text, which every block
+    shares: no copy of its text, no lines. Lines are split, and keys indexed, only when the block
+    is first looked into for a line number or an edit. Reads use `entries()`, which for a plain
+    block comes from one regex pass without splitting lines; `read_entries()` gives the same
+    without keeping them (a bulk read of thousands of sections keeps no per-key objects).
     """
 
     __slots__ = (
         "_entries",
         "_keys",
         "_lines",
-        "_plain",
-        "_text",
+        "_regular",
+        "_src",
         "dups",
+        "end",
         "inert",
         "last_key",
         "name",
+        "start",
     )
 
-    def __init__(self, name: str | None, text: str = "", lines: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None,
+        text: str = "",
+        lines: list[str] | None = None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+    ) -> None:
         self.name = name  # as spelled in the header; None for the lines before the first header
-        self._text = text
+        self._src = text  # the block is text[start:end] while _lines is None (a span)
+        self.start = start
+        self.end = len(text) if end is None else end  # ini.file moves it while it scans
         self._lines = lines
-        self._keys: dict[str, tuple[int, str, str]] | None = None
+        self._keys: Keys | None = None
         self._entries: dict[str, tuple[str, str]] | None = None
-        self._plain = False  # entries() came from the plain scan: no duplicates, no inert lines
+        self._regular: bool | None = None  # no inert line, no duplicate key; None: not known yet
         self.last_key = 0  # index of the last key line (0 = the header: no keys)
-        self.dups: list[tuple[int, int]] = []  # (duplicate key line, its first line), indexes
-        self.inert: list[int] = []  # indexes of non-blank lines without `=` that are no comment
+        self.dups: tuple[tuple[int, int], ...] = ()  # (duplicate key line, its first), indexes
+        self.inert: tuple[int, ...] = ()  # indexes of non-blank lines without `=`, no comment
 
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            self._lines = split_lines(self._text)
-            self._text = ""
+            self._lines = split_lines(self._src[self.start : self.end])
+            self._src, self.start, self.end = "", 0, 0
         return self._lines
 
     def text(self) -> str:
-        return self._text if self._lines is None else "".join(self._lines)
+        return self._src[self.start : self.end] if self._lines is None else "".join(self._lines)
 
     def first_line(self) -> str:
-        return first_line(self._text) if self._lines is None else self._lines[0]
+        if self._lines is None:
+            return first_line(self._src, self.start, self.end)
+        return self._lines[0]
 
     def count(self) -> int:
         if self._lines is not None:
             return len(self._lines)
-        t = self._text
-        n = t.count("\n") + t.count("\r") - t.count("\r\n")
-        return n + 1 if t and t[-1] not in "\r\n" else n
+        t, a, b = self._src, self.start, self.end
+        n = t.count("\n", a, b) + t.count("\r", a, b) - t.count("\r\n", a, b)
+        return n + 1 if b > a and t[b - 1] not in "\r\n" else n
 
-    def keys(self) -> dict[str, tuple[int, str, str]]:
+    def keys(self) -> Keys:
         """Folded key name -> (index of its first line, key, value as Windows reads it)."""
         if self._keys is None:
-            keys: dict[str, tuple[int, str, str]] = {}
-            self.last_key, self.dups, self.inert = 0, [], []
-            lines = self.lines
-            for i in range(0 if self.name is None else 1, len(lines)):
-                s = lines[i].strip(_TRIM)
-                if not s or s[0] == ";":
-                    continue
-                key, sep, value = s.partition("=")
-                if not sep:
-                    self.inert.append(i)
-                    continue
-                key = key.rstrip(BLANKS)
-                self.last_key = i
-                f = key.upper() if key.isascii() else fold(key)
-                if f in keys:
-                    self.dups.append((i, keys[f][0]))
-                else:
-                    value = value.lstrip(BLANKS)
-                    if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
-                        value = value[1:-1]  # one outer pair of matching quotes
-                    keys[f] = (i, key, value)
-            self._keys = keys
+            start = 0 if self.name is None else 1
+            self._keys, self.last_key, self.dups, self.inert = index_keys(self.lines, start)
+            self._regular = not self.dups and not self.inert
         return self._keys
 
     def entries(self, lone_cr: bool = True) -> dict[str, tuple[str, str]]:
@@ -96,23 +127,50 @@ class Block:
         until its lines are split for an edit).
         """
         if self._entries is None:
-            lone_cr = lone_cr or self._lines is not None
-            plain = None if self.name is None else plain_entries(self.text(), lone_cr=lone_cr)
-            self._plain = plain is not None
+            plain = self._plain_entries(lone_cr)
+            if plain is not None:
+                self._regular = True  # the plain scan finds no duplicate and no inert line
             self._entries = plain or {f: (k, v) for f, (_, k, v) in self.keys().items()}
         return self._entries
 
-    def irregular(self, lone_cr: bool = True) -> tuple[list[int], list[tuple[int, int]]]:
+    def read_entries(self, lone_cr: bool = True) -> dict[str, tuple[str, str]]:
+        """What `entries()` returns, made afresh and not kept (only whether the block is
+        regular is): for reading each of many sections once."""
+        if self._entries is not None:
+            return dict(self._entries)  # a copy: the caller may keep or change it
+        if self._keys is None:
+            plain = self._plain_entries(lone_cr)
+            if plain is not None:
+                self._regular = True
+                return plain
+            if self._lines is None:  # index a copy of the lines: the block stays a span
+                start = 0 if self.name is None else 1
+                keys, _, dups, inert = index_keys(split_lines(self.text()), start)
+                self._regular = not dups and not inert
+                return {f: (k, v) for f, (_, k, v) in keys.items()}
+        return {f: (k, v) for f, (_, k, v) in self.keys().items()}
+
+    def _plain_entries(self, lone_cr: bool) -> dict[str, tuple[str, str]] | None:
+        if self.name is None:
+            return None
+        lone_cr = lone_cr or self._lines is not None
+        return plain_entries(self.text(), lone_cr=lone_cr)
+
+    def irregular(
+        self, lone_cr: bool = True
+    ) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
         """(inert line indexes, (duplicate, first) key line indexes), for problems."""
-        self.entries(lone_cr)
-        if self._plain:
-            return [], []
+        if self._regular is None:
+            self.read_entries(lone_cr)
+        if self._regular:
+            return (), ()
         self.keys()
         return self.inert, self.dups
 
     def changed(self) -> None:
         self._keys = None
         self._entries = None
+        self._regular = None
 
     def rejoin(self) -> None:
         """Split the lines again after removing some: a CR-ended line followed by an LF-only

@@ -81,9 +81,9 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-def first_line(text: str) -> str:
-    """The first line of `text` with its terminator ("" for an empty text)."""
-    m = _LINE.match(text)
+def first_line(text: str, start: int = 0, end: int | None = None) -> str:
+    """The first line of `text[start:end]` with its terminator ("" for an empty text)."""
+    m = _LINE.match(text, start, len(text) if end is None else end)
     return "" if m is None else m.group()
 
 

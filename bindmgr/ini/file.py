@@ -6,7 +6,7 @@ Never regenerates a file: every line that is not edited keeps its exact bytes.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 
 from bindmgr.ini.block import Block
@@ -47,14 +47,17 @@ class IniFile:
         self._eol = dominant_eol(text, counts)
         self._lone_cr = counts[2] > 0  # else lines start only after LF: faster scans
         header = _HEADER if self._lone_cr else _HEADER_AFTER_LF
-        found = [(m.start() + 1, m.group(1)) for m in header.finditer(text)]
+        # Every block is a span of `text` (no copies): a block ends where the next one starts.
+        blocks = self._blocks = [Block(None, text, end=0)]
+        add = blocks.append
         if m := _FIRST_HEADER.match(text):
-            found.insert(0, (0, m.group(1)))
-        starts = [start for start, _ in found]
-        self._blocks = [Block(None, text[: starts[0] if starts else len(text)])]
-        ends = [*starts[1:], len(text)] if found else []
-        for (start, raw), end in zip(found, ends, strict=True):
-            self._blocks.append(Block(raw.strip(BLANKS), text[start:end]))
+            add(Block(m.group(1).strip(BLANKS), text, start=0))
+        for m in header.finditer(text):
+            start = m.start() + 1
+            blocks[-1].end = start
+            add(Block(m.group(1).strip(BLANKS), text, start=start))
+        if len(blocks) == 1:
+            blocks[0].end = len(text)
         self._index: dict[str, Block] = {}
         self._reindex()
         self._starts: dict[int, int] | None = None
@@ -110,6 +113,15 @@ class IniFile:
         """
         block = self._section(section)
         return MappingProxyType({} if block is None else block.entries(self._lone_cr))
+
+    def read_sections(self) -> Iterator[tuple[str, Mapping[str, tuple[str, str]]]]:
+        """(name, entries) of every section MDaemon reads, in file order, the entries as
+        `section_entries` gives them but made as they are iterated and not kept: a read of
+        every section of a large file (the domains) holds no key of the sections it has passed.
+        """
+        for block in self._index.values():
+            assert block.name is not None
+            yield block.name, block.read_entries(self._lone_cr)
 
     def has_section(self, section: str) -> bool:
         return self._section(section) is not None

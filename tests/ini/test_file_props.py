@@ -323,3 +323,20 @@ def test_one_odd_line_among_plain_ones_reads_like_windows(odd: str, odd_eol: str
         assert view(ini) == oracle(data)
         line_problems = {p.line for p in ini.problems if "has no '='" in p.message}
         assert line_problems == oracle_line_problems(data)
+
+
+@given(st.one_of(ini_file(), plain_ini_file(), plain_ini_file(odd=True)))
+@settings(max_examples=400)
+def test_read_sections_reads_what_section_entries_reads_and_keeps_nothing(data: bytes) -> None:
+    ini, fresh = IniFile.from_bytes(data), IniFile.from_bytes(data)
+    read = list(ini.read_sections())  # before anything else looks into the sections
+    assert [name for name, _ in read] == fresh.sections()
+    for name, entries in read:
+        assert dict(entries) == dict(fresh.section_entries(name))
+    assert ini.problems == fresh.problems  # the problems after a bulk read are the same
+    assert ini.to_bytes() == data
+    same_view(ini, fresh)
+    if read:  # an edited section (its lines split) reads the same both ways too
+        ini.set(read[0][0], "k", "v")
+        for name, entries in ini.read_sections():
+            assert dict(entries) == dict(ini.section_entries(name))
