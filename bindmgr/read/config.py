@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from validate import ValidateError, Validator, VdtValueError
 
@@ -146,7 +147,7 @@ def read_config(
         found = main is not None and main.get(section, key) is not None
         presence.append(KeyPresence(what, Location(dk.file, section, key, line), int(found)))
 
-    domain_entries = _want_domains(typed, files, layout, presence)
+    domains = _read_domains(typed, files, layout, presence)
 
     for spec in layout.listeners:
         if spec.file is not None and spec.section is not None and spec.key is not None:
@@ -161,20 +162,9 @@ def read_config(
     bind_lists = tuple(_bind_list(files, spec, presence) for spec in layout.bind_lists)
     default_name = str(values.get((dk.file, section, layout.default_name_key)) or "")
     default_entries = main.section_entries(section) if main is not None else {}
-    default = _domain(
-        values,
-        dk,
-        section,
-        is_default=True,
-        entries=default_entries,
-        managed=_Managed(dk.managed()),
-        name=default_name,
-    )
-    managed = _Managed(layout.domain_keys.managed())
-    domains = tuple(
-        _domain(values, layout.domain_keys, n, is_default=False, entries=e, managed=managed)
-        for n, e in domain_entries.items()
-    )
+    default_values = {k: values.get((dk.file, section, k)) for k in dk.managed()}
+    raw, other = _Managed(dk.managed()).split(default_entries)
+    default = _domain(default_values, dk, section, raw, other, is_default=True, name=default_name)
     listeners = []
     numbers: list[Problem] = []
     for spec in layout.listeners:
@@ -185,9 +175,9 @@ def read_config(
                 ini = files[spec.file]
                 line = ini.line_of(spec.section, spec.key)
                 port, source = read, Location(spec.file, spec.section, spec.key, line)
-                raw = ini.get(spec.section, spec.key) or ""
-                if not _is_plain(raw):
-                    numbers.append(_number_problem(source, raw, read))
+                text = ini.get(spec.section, spec.key) or ""
+                if not _is_plain(text):
+                    numbers.append(_number_problem(source, text, read))
         listeners.append(Listener(spec.service, spec.label, port, spec.proto, source))
     config = Config(
         default=default,
@@ -252,29 +242,36 @@ def _check_shape(main: IniFile | None, file: str, section: str, layout: Layout) 
         raise InputError(f"{where} is empty: MDaemon always names its Default Domain", hint=hint)
 
 
-def _want_domains(
+def _read_domains(
     typed: _TypedView, files: Mapping[str, IniFile], layout: Layout, presence: list[KeyPresence]
-) -> dict[str, Mapping[str, tuple[str, str]]]:
-    """Ask for every secondary domain's keys; the sections' entries by name, in file order."""
-    dname, dfile = layout.domain_keys.file, files.get(layout.domain_keys.file)
-    domain_sections = _domain_sections(dfile, layout)
-    domain_checks = [(key, check, folded(key)) for key, check in _domain_checks(layout.domain_keys)]
-    counts = [0] * len(domain_checks)  # domains holding each key
-    domain_entries = {}
-    wanted = typed.wanted  # filled directly: thousands of domains times four keys
-    for name in domain_sections:
-        assert dfile is not None  # domain_sections is empty without the file
-        entries = dfile.section_entries(name)  # one lookup per domain, not one per key
-        domain_entries[name] = entries
-        for i, (key, check, fkey) in enumerate(domain_checks):
+) -> tuple[Domain, ...]:
+    """Every secondary domain, in file order, its values converted by `typed` (which keeps
+    the errors). Each section is read, split and converted as it is passed and nothing of it is
+    kept but its `Domain`: a domain file of 100,000 sections holds no per-key objects."""
+    keys = layout.domain_keys
+    dname, dfile = keys.file, files.get(keys.file)
+    checks = [(key, check, folded(key)) for key, check in _domain_checks(keys)]
+    counts = [0] * len(checks)  # domains holding each key
+    dk = layout.default_keys
+    skip = dk.section.casefold() if dk.file == dname and dk.section is not None else None
+    managed = _Managed(keys.managed())
+    convert = typed.convert
+    domains: list[Domain] = []
+    for name, entries in () if dfile is None else dfile.read_sections():
+        if skip is not None and name.casefold() == skip:
+            continue
+        values: dict[str, object] = {}
+        for i, (key, check, fkey) in enumerate(checks):
             entry = entries.get(fkey)
             if entry is not None:
                 counts[i] += 1
-            wanted[(dname, name, key)] = (check, None if entry is None else entry[1])
-    for (key, _, _), count in zip(domain_checks, counts, strict=True):
+                values[key] = convert(dname, name, key, check, entry[1])
+        raw, other = managed.split(entries)
+        domains.append(_domain(values, keys, name, raw, other, is_default=False))
+    for (key, _, _), count in zip(checks, counts, strict=True):
         loc = Location(dname, "<each domain>", key)
-        presence.append(KeyPresence(f"secondary domains: {key}", loc, count, len(domain_sections)))
-    return domain_entries
+        presence.append(KeyPresence(f"secondary domains: {key}", loc, count, len(domains)))
+    return tuple(domains)
 
 
 def _domain_checks(keys: DomainKeys) -> Iterable[tuple[str, str]]:
@@ -286,56 +283,58 @@ def _domain_checks(keys: DomainKeys) -> Iterable[tuple[str, str]]:
         yield keys.fqdn, "string"
 
 
-def _domain_sections(ini: IniFile | None, layout: Layout) -> list[str]:
-    if ini is None:
-        return []
-    sections = ini.sections()
-    dk = layout.default_keys
-    if dk.file == layout.domain_keys.file and dk.section is not None:
-        sections = [s for s in sections if s.casefold() != dk.section.casefold()]
-    return sections
+_FIRST = itemgetter(0)
+_SHARED = 4096  # at most this many shapes and managed-key tuples are remembered
 
 
 class _Managed:
     """Splits a section's keys into those the layout manages (compared casefolded) and the
-    others, remembering each spelling: thousands of domains spell the same few keys alike."""
+    others. Thousands of domains have the same keys, spelt alike, in the same order, and most
+    the same few managed values: each such shape is split once and equal results are shared
+    (one tuple of other keys for all of them), up to `_SHARED` of each."""
 
     def __init__(self, managed: Iterable[str]) -> None:
         self._managed = {k.casefold() for k in managed}
-        self._known: dict[str, bool] = {}
+        self._shapes: dict[tuple[str, ...], tuple[tuple[int, ...], tuple[str, ...]]] = {}
+        self._raws: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
 
     def split(
         self, entries: Mapping[str, tuple[str, str]]
     ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
         """((key, value) of the managed keys, names of the other keys), in file order."""
-        known, raw, other = self._known, [], []
-        for entry in entries.values():
-            found = known.get(entry[0])
-            if found is None:
-                found = known[entry[0]] = entry[0].casefold() in self._managed
-            if found:
-                raw.append(entry)
-            else:
-                other.append(entry[0])
-        return tuple(raw), tuple(other)
+        items = tuple(entries.values())
+        names = tuple(map(_FIRST, items))
+        shape = self._shapes.get(names)
+        if shape is None:
+            managed = self._managed
+            picked = tuple(i for i, n in enumerate(names) if n.casefold() in managed)
+            shape = (picked, tuple(n for n in names if n.casefold() not in managed))
+            if len(self._shapes) < _SHARED:
+                self._shapes[names] = shape
+        raw = tuple(items[i] for i in shape[0])
+        shared = self._raws.get(raw)
+        if shared is None:
+            if len(self._raws) < _SHARED:
+                self._raws[raw] = raw
+            return raw, shape[1]
+        return shared, shape[1]
 
 
 def _domain(
-    values: Mapping[tuple[str, str, str], object],
+    values: Mapping[str, object],
     keys: DomainKeys,
     section: str,
+    raw: tuple[tuple[str, str], ...],
+    other: tuple[str, ...],
     *,
     is_default: bool,
-    entries: Mapping[str, tuple[str, str]],
-    managed: _Managed,
     name: str | None = None,
 ) -> Domain:
-    raw, other = managed.split(entries)  # entries are empty when the section is absent
-    file = keys.file
-    ip = values.get((file, section, keys.ip))
-    ipv6 = None if keys.ipv6 is None else values.get((file, section, keys.ipv6))
-    bind = values.get((file, section, keys.bind))
-    fqdn = None if keys.fqdn is None else values.get((file, section, keys.fqdn))
+    """The domain of `section`: `values` holds its managed keys' converted values by key."""
+    ip = values.get(keys.ip)
+    ipv6 = None if keys.ipv6 is None else values.get(keys.ipv6)
+    bind = values.get(keys.bind)
+    fqdn = None if keys.fqdn is None else values.get(keys.fqdn)
     return Domain(
         name=section if name is None else name,
         ip=ip if isinstance(ip, ipaddress.IPv4Address) else None,
@@ -354,12 +353,16 @@ class _TypedView:
     Each value goes through `Validator.check` directly, as ConfigObj's own validate() would call
     it, without building ConfigObj trees first: with thousands of domains those trees cost more
     than reading the files. The few distinct (check, value) pairs are converted once each.
+    Values are asked for with `want` (converted by `validate`) or converted at once with
+    `convert` (the domains, thousands of them: nothing is kept for them here but errors).
     """
 
     def __init__(self, files: Mapping[str, IniFile]) -> None:
         self._files = files
         # (file, section, key) -> (check, raw value or None when absent); a later want wins
         self.wanted: dict[tuple[str, str, str], tuple[str, str | None]] = {}
+        self._converted: dict[str, dict[str, object]] = {}  # check -> raw -> value (immutable)
+        self._errors: list[tuple[str, str, str, str, ValidateError]] = []
 
     def want(self, file: str, section: str, key: str, check: str) -> str | None:
         """Ask for a key to be checked; returns its raw value (None when it is absent)."""
@@ -368,36 +371,43 @@ class _TypedView:
         self.wanted[(file, section, key)] = (check, raw)
         return raw
 
+    def convert(self, file: str, section: str, key: str, check: str, raw: str) -> object:
+        """The value of a present key now; None when it is wrong (`validate` then raises)."""
+        if check == "string":
+            return raw  # what validate's is_string returns for any str
+        converted = self._converted.setdefault(check, {})
+        try:
+            return converted[raw]
+        except KeyError:
+            try:
+                value = converted[raw] = _VALIDATOR.check(check, raw)
+            except ValidateError as exc:
+                self._errors.append((file, section, key, check, exc))
+                return None
+            return value
+
     def validate(self) -> dict[tuple[str, str, str], object]:
+        """The values asked for with `want`; InputError naming every wrong value, converted ones
+        included."""
         values: dict[tuple[str, str, str], object] = {}
-        errors: list[tuple[str, str, str, ValidateError]] = []
-        converted: dict[tuple[str, str], object] = {}  # results are immutable: safe to share
         for (file, section, key), (check, raw) in self.wanted.items():
             if raw is None or (raw == "" and check.startswith("port")):
                 continue  # absent (or a blank port): the layout's default applies
-            try:
-                value = converted[(check, raw)]
-            except KeyError:
-                try:
-                    value = converted[(check, raw)] = _VALIDATOR.check(check, raw)
-                except ValidateError as exc:
-                    errors.append((file, section, key, exc))
-                    continue
-            values[(file, section, key)] = value
-        if errors:
+            values[(file, section, key)] = self.convert(file, section, key, check, raw)
+        if self._errors:
             raise InputError(
                 "MDaemon's files hold values bindmgr cannot use:\n  "
-                + "\n  ".join(self._explain(errors)),
+                + "\n  ".join(self._explain(self._errors)),
                 hint="correct them in MDaemon (or in the file, with MDaemon stopped) and rerun",
             )
         return values
 
-    def _explain(self, errors: Iterable[tuple[str, str, str, ValidateError]]) -> list[str]:
+    def _explain(self, errors: Iterable[tuple[str, str, str, str, ValidateError]]) -> list[str]:
         lines = []
-        for file, section, key, error in errors:
-            check = self.wanted[(file, section, key)][0].split("(", 1)[0]
+        for file, section, key, check, error in errors:
             line = self._files[file].line_of(section, key)
             where = Location(file, section, key, line)
             message = str(error).rstrip(".")
-            lines.append(f"{where}: {message}; expected {_EXPECTED.get(check, check)}")
+            name = check.split("(", 1)[0]
+            lines.append(f"{where}: {message}; expected {_EXPECTED.get(name, name)}")
         return sorted(lines)

@@ -165,3 +165,40 @@ def test_unreadable_file_is_named(app: Path) -> None:
     (app / "MDaemon.ini").mkdir()
     with pytest.raises(InputError, match=r"cannot read .*MDaemon\.ini"):
         load_app(app, LAYOUT)
+
+
+def test_many_domains_read_alike_share_their_key_names_and_every_bad_value_is_named(
+    app: Path,
+) -> None:
+    lines = ["[Default]", "IP=203.0.113.1"]  # the section name the default has elsewhere
+    for i in range(300):
+        ip = f"203.0.113.{i % 3 + 50}" if i % 2 else ""
+        lines += [f"[d{i}.example.net]", f"IP={ip}", "Bind=No", "MaxUsers=5", "MaxLists=1"]
+    lines += ["[odd.example.net]", "maxusers=1", "ip=203.0.113.7", "BIND=Yes"]
+    (app / "Domains.dat").write_bytes("".join(f"{x}\r\n" for x in lines).encode("cp1252"))
+    domains = load_app(app, LAYOUT).view.config.domains
+    assert len(domains) == 302
+    d1, d3, d7, odd = domains[2], domains[4], domains[8], domains[-1]
+    assert (d1.name, d1.ip, d1.bind) == ("d1.example.net", IPv4Address("203.0.113.51"), False)
+    assert d1.raw == (("IP", "203.0.113.51"), ("Bind", "No"))
+    assert d3.raw == (("IP", "203.0.113.50"), ("Bind", "No"))
+    assert d1.raw is d7.raw  # equal managed keys and values: one tuple
+    assert d1.other_keys == ("MaxUsers", "MaxLists")
+    assert d1.other_keys is d3.other_keys  # one tuple for every domain of the same keys
+    assert (odd.ip, odd.bind, odd.raw, odd.other_keys) == (
+        IPv4Address("203.0.113.7"),
+        True,
+        (("ip", "203.0.113.7"), ("BIND", "Yes")),
+        ("maxusers",),
+    )
+    text = (app / "Domains.dat").read_bytes()
+    bad = text.replace(b"[d7.example.net]\r\nIP=", b"[d7.example.net]\r\nIP=1.2.").replace(
+        b"[d8.example.net]\r\nIP=\r\nBind=No", b"[d8.example.net]\r\nIP=\r\nBind=Maybe"
+    )
+    (app / "Domains.dat").write_bytes(bad)
+    with pytest.raises(InputError) as exc:
+        load_app(app, LAYOUT)
+    message = str(exc.value)
+    assert "Domains.dat [d7.example.net] IP (line 39): " in message
+    assert "Domains.dat [d8.example.net] Bind (line 45): " in message
+    assert message.index("[d7.example.net]") < message.index("[d8.example.net]")
