@@ -9,7 +9,7 @@ from bindmgr.commands.inputs import Where, open_app
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode
 from bindmgr.read.appdir import App
-from bindmgr.report.inspection import Inspection, inspect, render_json, render_text
+from bindmgr.report.inspection import Inspection, inspect, render_json_pieces, render_text
 
 
 def inspection(app: App) -> Inspection:
@@ -33,5 +33,9 @@ def inspection(app: App) -> Inspection:
 
 def run(*, where: Where, fmt: str, console: Console) -> ExitCode:
     found = inspection(open_app(where, console))
-    console.output(render_json(found) if fmt == "json" else render_text(found), fmt)
+    if fmt == "json":
+        for piece in render_json_pieces(found):  # never the whole document at once
+            console.document(piece)
+    else:
+        console.output(render_text(found), fmt)
     return ExitCode.OK

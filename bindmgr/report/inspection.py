@@ -5,7 +5,8 @@ Pure: a read configuration and the host's addresses in, text or JSON out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from bindmgr.formats.jsondoc import dumps_json
@@ -107,7 +108,9 @@ def render_text(ins: Inspection) -> str:
     return "\n".join(out) + "\n"
 
 
-def _domain_json(d: Domain) -> dict[str, object]:
+def _domain_scalars(d: Domain) -> dict[str, object]:
+    """A domain's object in the JSON document but its last member, "other_keys": the list of
+    its other keys' names."""
     return {
         "name": d.name,
         "default": d.is_default,
@@ -115,19 +118,62 @@ def _domain_json(d: Domain) -> dict[str, object]:
         "ipv6": None if d.ipv6 is None else str(d.ipv6),
         "bind": d.bind,
         "fqdn": d.fqdn,
-        "other_keys": list(d.other_keys),
     }
 
 
+# The domains array is written by hand with json's C encoder, in the bytes of
+# `json.dumps(indent=2)` (property-tested): a domain's object holds an array (other_keys), so
+# the generic writer would walk every one of thousands in Python.
+CHUNK = 1000  # domains per piece of the document
+_ITEM = ",\n      "  # between two members of a domain's object, at its indentation
+_MEMBERS = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(_ITEM, ": ")).encode
+_KEYS = json.JSONEncoder(ensure_ascii=True, separators=(",\n        ", ": ")).encode  # strings
+
+
+class _DomainWriter:
+    """Writes runs of domains as items of the document's "domains" array; each distinct tuple
+    of other keys (most domains share one) is encoded once."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, ...], str] = {}
+
+    def keys(self, names: tuple[str, ...]) -> str:
+        text = self._keys.get(names)
+        if text is None:
+            text = "[]" if not names else "[\n        " + _KEYS(list(names))[1:-1] + "\n      ]"
+            if len(self._keys) < 4096:
+                self._keys[names] = text
+        return text
+
+    def chunk(self, domains: Sequence[Domain]) -> str:
+        """The items for `domains` (at least one), separated by `,` and line breaks, without
+        the line break before the first and after the last."""
+        # One C call for the scalar members of every domain: `[{a,<i>b},<i>{c}]` where `<i>`
+        # is _ITEM; `},<i>{` occurs only between two objects (a separator inside one follows
+        # a scalar), so splitting there gives each object's members.
+        members = _MEMBERS([_domain_scalars(d) for d in domains])[2:-2].split("}" + _ITEM + "{")
+        return ",\n".join(
+            f'    {{\n      {m}{_ITEM}"other_keys": {self.keys(d.other_keys)}\n    }}'
+            for m, d in zip(members, domains, strict=True)
+        )
+
+
 def render_json(ins: Inspection) -> str:
+    return "".join(render_json_pieces(ins))
+
+
+def render_json_pieces(ins: Inspection, chunk: int = CHUNK) -> Iterator[str]:
+    """The JSON document in pieces, each ending with a line break, made as they are taken: the
+    domains `chunk` at a time, so that the document of 100,000 domains never exists whole."""
     c = ins.config
+    domains = c.all_domains()
     doc = {
         "format_version": INSPECT_FORMAT_VERSION,
         "app_dir": ins.app_dir,
         "layout": ins.layout,
         "codepage": ins.codepage,
         "codepage_source": ins.codepage_source,
-        "domains": [_domain_json(d) for d in c.all_domains()],
+        "domains": [],
         "listeners": [
             {
                 "service": lst.service,
@@ -162,4 +208,16 @@ def render_json(ins: Inspection) -> str:
         "problems": [{"file": p.file, "line": p.line, "message": p.message} for p in c.problems],
         "inputs": [{"file": f.name, "sha256": f.sha256} for f in c.inputs],
     }
-    return dumps_json(doc)
+    text = dumps_json(doc)
+    # The empty array as the document's member: a line break and two blanks before a key
+    # occur nowhere else (a string holds no raw line break).
+    at = text.index('\n  "domains": []') + len('\n  "domains": [')
+    if not domains:
+        yield text
+        return
+    yield text[:at] + "\n"
+    writer = _DomainWriter()
+    for start in range(0, len(domains), chunk):
+        last = start + chunk >= len(domains)
+        yield writer.chunk(domains[start : start + chunk]) + ("\n" if last else ",\n")
+    yield "  " + text[at:]
