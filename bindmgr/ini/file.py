@@ -278,12 +278,16 @@ class IniFile:
                     f"key line {shorten(content(line).strip(BLANKS))} comes before the "
                     "first section header: MDaemon cannot see it; move it under its section",
                 )
+        once = len(self._index) == len(self._blocks) - 1  # no section name is used twice
         for block in self._blocks[1:]:
             assert block.name is not None
-            start = self._start(block)
             name = block.name
             after = header_name(block.first_line())[1]
-            first = self._index[fold(name)]
+            first = block if once else self._index[fold(name)]
+            inert, dups = block.irregular(self._lone_cr)
+            if first is block and after == "" and not inert and not dups:
+                continue  # nothing to report: no line number needed (counting lines costs)
+            start = self._start(block)
             if first is not block:
                 add(
                     start,
@@ -299,7 +303,6 @@ class IniFile:
                     f"text after ']' ({shorten(after)}) is ignored by MDaemon; "
                     "put keys on lines of their own",
                 )
-            inert, dups = block.irregular(self._lone_cr)
             for i in inert:
                 add(
                     start + i,

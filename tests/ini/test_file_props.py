@@ -337,6 +337,9 @@ def test_read_sections_reads_what_section_entries_reads_and_keeps_nothing(data: 
     assert ini.to_bytes() == data
     same_view(ini, fresh)
     if read:  # an edited section (its lines split) reads the same both ways too
-        ini.set(read[0][0], "k", "v")
+        try:
+            ini.set(read[0][0], "k", "v")
+        except ValueRefused:
+            return  # a section name that cannot be written back (a lone surrogate)
         for name, entries in ini.read_sections():
             assert dict(entries) == dict(ini.section_entries(name))
