@@ -69,26 +69,29 @@ class Block:
         "start",
     )
 
-    def __init__(
-        self,
-        name: str | None,
-        text: str = "",
-        lines: list[str] | None = None,
-        *,
-        start: int = 0,
-        end: int | None = None,
-    ) -> None:
+    def __init__(self, name: str | None, src: str, start: int, end: int) -> None:
+        """The span `src[start:end]`; `Block.of_lines` for a block made of lines."""
         self.name = name  # as spelled in the header; None for the lines before the first header
-        self._src = text  # the block is text[start:end] while _lines is None (a span)
+        self._src = src  # the block is src[start:end] while _lines is None (a span)
         self.start = start
-        self.end = len(text) if end is None else end  # ini.file moves it while it scans
-        self._lines = lines
+        self.end = end  # ini.file moves it while it scans
+        self._lines: list[str] | None = None
         self._keys: Keys | None = None
         self._entries: dict[str, tuple[str, str]] | None = None
         self._regular: bool | None = None  # no inert line, no duplicate key; None: not known yet
-        self.last_key = 0  # index of the last key line (0 = the header: no keys)
-        self.dups: tuple[tuple[int, int], ...] = ()  # (duplicate key line, its first), indexes
-        self.inert: tuple[int, ...] = ()  # indexes of non-blank lines without `=`, no comment
+        # Set by keys(), read only after it: last_key, the index of the last key line (0 = the
+        # header: no keys); dups, (duplicate key line, its first line) indexes; inert, indexes of
+        # non-blank lines without `=` that are no comment. Unset until then (thousands of blocks
+        # are never indexed).
+        self.last_key: int
+        self.dups: tuple[tuple[int, int], ...]
+        self.inert: tuple[int, ...]
+
+    @classmethod
+    def of_lines(cls, name: str, lines: list[str]) -> Block:
+        block = cls(name, "", 0, 0)
+        block._lines = lines
+        return block
 
     @property
     def lines(self) -> list[str]:
@@ -105,12 +108,19 @@ class Block:
             return first_line(self._src, self.start, self.end)
         return self._lines[0]
 
-    def count(self) -> int:
+    def count(self, lone_cr: bool = True) -> int:
+        """How many lines; `lone_cr` False: the file as read has no line ending in CR alone."""
         if self._lines is not None:
             return len(self._lines)
         t, a, b = self._src, self.start, self.end
-        n = t.count("\n", a, b) + t.count("\r", a, b) - t.count("\r\n", a, b)
+        n = t.count("\n", a, b)
+        if lone_cr:
+            n += t.count("\r", a, b) - t.count("\r\n", a, b)
         return n + 1 if b > a and t[b - 1] not in "\r\n" else n
+
+    def span(self) -> tuple[str, int, int] | None:
+        """(the shared text, start, end) while the block is a span of it, else None."""
+        return None if self._lines is not None else (self._src, self.start, self.end)
 
     def keys(self) -> Keys:
         """Folded key name -> (index of its first line, key, value as Windows reads it)."""

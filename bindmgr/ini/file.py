@@ -48,14 +48,14 @@ class IniFile:
         self._lone_cr = counts[2] > 0  # else lines start only after LF: faster scans
         header = _HEADER if self._lone_cr else _HEADER_AFTER_LF
         # Every block is a span of `text` (no copies): a block ends where the next one starts.
-        blocks = self._blocks = [Block(None, text, end=0)]
+        blocks = self._blocks = [Block(None, text, 0, 0)]
         add = blocks.append
         if m := _FIRST_HEADER.match(text):
-            add(Block(m.group(1).strip(BLANKS), text, start=0))
+            add(Block(m.group(1).strip(BLANKS), text, 0, len(text)))
         for m in header.finditer(text):
             start = m.start() + 1
             blocks[-1].end = start
-            add(Block(m.group(1).strip(BLANKS), text, start=start))
+            add(Block(m.group(1).strip(BLANKS), text, start, len(text)))
         if len(blocks) == 1:
             blocks[0].end = len(text)
         self._index: dict[str, Block] = {}
@@ -165,7 +165,7 @@ class IniFile:
             self._starts, line = {}, 1
             for b in self._blocks:
                 self._starts[id(b)] = line
-                line += b.count()
+                line += b.count(self._lone_cr)
         return self._starts[id(block)]
 
     # writing
@@ -187,7 +187,7 @@ class IniFile:
             if last.lines and last.lines[-1][-1] not in "\r\n":
                 last.lines[-1] += self._eol
             lines = [f"[{section}]{self._eol}", f"{key}={text}{self._eol}"]
-            self._blocks.append(Block(section, lines=lines))
+            self._blocks.append(Block.of_lines(section, lines))
             self._index[fold(section)] = self._blocks[-1]
         else:
             lines = block.lines
@@ -235,7 +235,24 @@ class IniFile:
 
     def to_bytes(self) -> bytes:
         """The file's bytes: identical to the input except for the edited lines."""
-        return encode("".join(b.text() for b in self._blocks), self._decoded)
+        return encode("".join(self._texts()), self._decoded)
+
+    def _texts(self) -> Iterator[str]:
+        """The blocks' texts in order, each run of blocks that are still adjacent spans of the
+        text as read in one slice (an edit of a large file touches a few blocks of thousands)."""
+        run: tuple[str, int, int] | None = None
+        for block in self._blocks:
+            span = block.span()
+            if run is not None and span is not None and span[0] is run[0] and span[1] == run[2]:
+                run = (run[0], run[1], span[2])
+                continue
+            if run is not None:
+                yield run[0][run[1] : run[2]]
+            if span is None:
+                yield block.text()
+            run = span
+        if run is not None:
+            yield run[0][run[1] : run[2]]
 
     def _reindex(self) -> None:
         self._index.clear()
