@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from genapp import bound_ip, make_mixed_domains_file
+from genapp import bound_ip
 from measure import (
     ROOT,
     BenchError,
@@ -86,21 +86,28 @@ def bindmgr(*args: str) -> list[str]:
     return python("-m", "bindmgr", *args)
 
 
+# Written by a child process: the peak memory of a child (wait4's ru_maxrss) counts the pages
+# of the process it was started from (Linux records the old address space's high-water mark
+# at exec), so the run must never hold a generated file's lines itself.
+GENERATE = (
+    "import sys; sys.path.insert(0, sys.argv[1]); from genapp import make_mixed_domains_file; "
+    "data = make_mixed_domains_file(int(sys.argv[2])); "
+    "open(sys.argv[3], 'wb').write(data); "
+    "lines = data.split(b'\\r\\n'); "
+    "open(sys.argv[4], 'wb').write(b'\\r\\n'.join("
+    "b'#' + ln[1:] if ln.startswith(b';') else ln for ln in lines))"
+)
+
+
 def app_folder(where: Path, domains: int | None) -> Path:
-    """The shipped sample, with a generated mixed Domains.dat of `domains` sections."""
+    """The shipped sample, with a generated mixed Domains.dat of `domains` sections (and in
+    `where`, `co.ini`: the same file as ConfigObj accepts it, `;` comments made `#` ones)."""
     shutil.copytree(ROOT / "templates" / "MDaemon", where / "MDaemon")
     app = where / "MDaemon" / "App"
     if domains is not None:
-        (app / "Domains.dat").write_bytes(make_mixed_domains_file(domains))
+        argv = [str(ROOT / "bench"), str(domains), str(app / "Domains.dat"), str(where / "co.ini")]
+        subprocess.run(python("-c", GENERATE, *argv), check=True, timeout=600)
     return app
-
-
-def configobj_file(app: Path, where: Path) -> Path:
-    """The domain file as ConfigObj accepts it (`;` comments made `#` ones)."""
-    data = (app / "Domains.dat").read_bytes()
-    lines = data.split(b"\r\n")
-    where.write_bytes(b"\r\n".join(b"#" + ln[1:] if ln.startswith(b";") else ln for ln in lines))
-    return where
 
 
 def check_group(tmp: Path, runs: int) -> list[Row]:
@@ -137,8 +144,38 @@ def check_group(tmp: Path, runs: int) -> list[Row]:
 FLOOR_CHECK = (
     "import bindmgr.cli, bindmgr.commands.check, bindmgr.check.probe, bindmgr.check.hostinfo"
 )
-FLOOR_INSPECT = "import bindmgr.cli, bindmgr.commands.inspect"
+# What each command imports before it works (the lazy imports included), found with -X importtime.
+IMPORTS = {
+    "inspect": "import bindmgr.cli, bindmgr.commands.inspect, bindmgr.check.hostinfo\n",
+    "plan": "import bindmgr.cli, bindmgr.commands.plan, bindmgr.formats.plan\n",
+    "apply": (
+        "import bindmgr.cli, bindmgr.commands.apply, bindmgr.check.probe, bindmgr.check.hostinfo\n"
+    ),
+}
+# The least any reader of Domains.dat does (argv[1]): read the bytes, decode them, find every key
+# line in one regex pass (each match dropped as the next is found).
+SCAN = r"""import collections, re, sys
+data = open(sys.argv[1], "rb").read()
+keys = re.compile(r"\n([^;\[\r\n=][^=\r\n]*)=([^\r\n]*)")
+collections.deque(keys.finditer(data.decode("cp1252")), maxlen=0)
+"""
+# After SCAN, the least a safe edit writes besides (into the folder argv[2]): a backup and the new
+# file, each to a temporary file, synced, renamed into place.
+WRITE = r"""import os
+for name in ("backup", "Domains.dat"):
+    path = os.path.join(sys.argv[2], name)
+    with open(path + ".tmp", "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(path + ".tmp", path)
+"""
 FLOORS: list[tuple[str, Case, Case]] = []
+
+
+def floor(command: str, work: Sequence[str] = (), args: Sequence[str] = ()) -> Case:
+    """`python -c` of what `command` imports, then `work` (SCAN, WRITE) on `args`."""
+    return Case(f"floor {command}", python("-c", IMPORTS[command] + "".join(work), *args))
 
 
 def domains_group(tmp: Path, runs: int) -> list[Row]:
@@ -149,7 +186,7 @@ def domains_group(tmp: Path, runs: int) -> list[Row]:
         app = app_folder(tmp / f"domains-{n}", n)
         peer = Case(
             "`python -c` ConfigObj parse",
-            python("-c", CONFIGOBJ, str(configobj_file(app, tmp / f"co-{n}.ini"))),
+            python("-c", CONFIGOBJ, str(tmp / f"domains-{n}" / "co.ini")),
         )
         inspect = Case(f"inspect {n}", bindmgr("inspect", "--app-dir", str(app), "--json"))
         plan = Case(
@@ -157,13 +194,18 @@ def domains_group(tmp: Path, runs: int) -> list[Row]:
             bindmgr("plan", "--app-dir", str(app), "--domain", "example.com", *ips),
             expect=2,
         )
-        cases = [inspect, plan, peer]
-        floor = Case("floor", python("-c", FLOOR_INSPECT)) if n == 2000 else None
-        if floor is not None:
-            cases.append(floor)
+        dat = [str(app / "Domains.dat")]
+        floors = [
+            (f"`{name}` start + imports + one scan, {n:,} domains", floor(name, [SCAN], dat))
+            for name in ("inspect", "plan")
+        ]
+        if n == 2000:
+            floors[:0] = [
+                (f"`{name}` start + imports (no work)", floor(name)) for name in ("inspect", "plan")
+            ]
+        cases = [inspect, plan, peer, *(case for _, case in floors)]
         interleave(cases, max(2, runs * share), ENV)
-        if floor is not None:
-            FLOORS.append(("`inspect` start + imports (no work)", floor, peer))
+        FLOORS.extend((label, case, peer) for label, case in floors)
         for case in (inspect, plan):
             name = case.label.split()[0]
             if n == 2000:
@@ -201,7 +243,17 @@ def apply_group(tmp: Path, runs: int) -> list[Row]:
         expect=2,
         setup=fresh,
     )
-    interleave([apply, plan], runs, ENV)
+    out = tmp / "apply-floor"
+    out.mkdir()
+    floors = [
+        ("`apply` start + imports (no work)", floor("apply")),
+        (
+            "`apply` start + imports + one scan + two synced writes, 20,000 domains",
+            floor("apply", [SCAN, WRITE], [str(pristine / "App" / "Domains.dat"), str(out)]),
+        ),
+    ]
+    interleave([apply, plan, *(case for _, case in floors)], runs, ENV)
+    FLOORS.extend((label, case, plan) for label, case in floors)
     return [Row("`apply` (3 IPs), 20,000 domains", apply, plan, 1.5)]
 
 
@@ -297,12 +349,15 @@ def report(rows: Sequence[Row], runs: int, started: str, load_start: str) -> str
         head += [
             "",
             "Floors, same run: what a command costs before it does anything (`python -c` of "
-            "its imports), and what the work costs in Python with nothing of bindmgr around it.",
+            "its imports), and the least its work adds (read and decode Domains.dat, one regex "
+            "pass over its key lines; apply: also a backup and the new file written, synced; "
+            "verify: the same greetings read by a bare asyncio client).",
             "",
-            "| floor | ms | peer | peer ms | floor / peer |",
-            "|---|---:|---|---:|---:|",
+            "| floor | ms | CPU ms | peak MB | peer | peer ms | floor / peer |",
+            "|---|---:|---:|---:|---|---:|---:|",
             *(
-                f"| {label} | {f.ms:.0f} | {p.label} | {p.ms:.0f} | {f.ms / p.ms:.2f}x |"
+                f"| {label} | {f.ms:.0f} | {f.cpu_ms:.0f} | {f.peak_mb:.0f} | {p.label} "
+                f"| {p.ms:.0f} | {f.ms / p.ms:.2f}x |"
                 for label, f, p in FLOORS
             ),
         ]
