@@ -11,18 +11,26 @@ from bindmgr.ini.file import IniFile
 from bindmgr.model import Action, Change
 
 
-def apply_changes(originals: Mapping[str, bytes], changes: Sequence[Change]) -> dict[str, bytes]:
+def apply_changes(
+    originals: Mapping[str, bytes],
+    changes: Sequence[Change],
+    *,
+    scans: Mapping[str, IniFile] | None = None,
+) -> dict[str, bytes]:
     """The bytes of each file after the changes, for every file a change touches.
 
     `originals` maps the relative name to the bytes read (b"" for a file that does not exist
-    yet). Each file is re-scanned from its bytes, so the result does not depend on earlier edits.
+    yet). Each file is re-scanned from its bytes, so the result does not depend on earlier edits;
+    `scans`: the reader's scans of some of these very bytes, which are copied instead (the same
+    blocks over the same text, no scan: `IniFile.copy`) and left as they are.
     """
     by_file: dict[str, list[Change]] = {}
     for change in changes:
         by_file.setdefault(change.file, []).append(change)
     result: dict[str, bytes] = {}
     for name, edits in by_file.items():
-        ini = IniFile.from_bytes(originals.get(name, b""), name)
+        scan = None if scans is None else scans.get(name)
+        ini = IniFile.from_bytes(originals.get(name, b""), name) if scan is None else scan.copy()
         for change in edits:
             if change.action is Action.DELETE_SECTION:
                 ini.delete_section(change.section)

@@ -293,10 +293,13 @@ def write_plan(
             hint="make a new plan (bindmgr plan ... --out PLAN.json) and review it",
         )
     codepage = app.codepage.number  # the writer and the proof read in the code page in effect
+    # The reader's scans of the bytes that are still the originals: the writer copies them,
+    # the proof reads the original through them (it scans the new bytes itself).
+    scans = {n: ini for n, ini in app.files.items() if app.data.get(n) == originals.get(n)}
     with using(codepage):
-        new = apply_changes(originals, plan.changes)
+        new = apply_changes(originals, plan.changes, scans=scans)
         for name, data in new.items():  # prove the edit before anything touches the disk
-            before = app.files.get(name) if app.data.get(name) == originals[name] else None
+            before = scans.get(name)
             verify_edit(name, originals[name], data, _changes_for(plan, name), before=before)
 
     def verify(name: str, data: bytes) -> None:

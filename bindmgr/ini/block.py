@@ -93,6 +93,14 @@ class Block:
         block._lines = lines
         return block
 
+    def copy(self) -> Block:
+        """The same block, nothing looked into yet (its lines copied if it has them)."""
+        if self._lines is None:
+            return Block(self.name, self._src, self.start, self.end)
+        twin = Block(self.name, "", 0, 0)
+        twin._lines = list(self._lines)
+        return twin
+
     @property
     def lines(self) -> list[str]:
         if self._lines is None:

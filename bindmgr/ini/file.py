@@ -63,6 +63,19 @@ class IniFile:
         self._starts: dict[int, int] | None = None
         self._problems: tuple[Problem, ...] | None = None
 
+    def copy(self) -> IniFile:
+        """A scan of the same bytes, to edit without touching this one: fresh blocks over the
+        same text (no decoding, no scan), each edited block's lines copied."""
+        other = object.__new__(IniFile)
+        other.name, other._decoded = self.name, self._decoded
+        other._eol, other._lone_cr = self._eol, self._lone_cr
+        twins = {id(b): b.copy() for b in self._blocks}
+        other._blocks = [twins[id(b)] for b in self._blocks]
+        other._index = {key: twins[id(b)] for key, b in self._index.items()}
+        other._starts = None
+        other._problems = None
+        return other
+
     @classmethod
     def from_bytes(cls, data: bytes, name: str = "<bytes>", codepage: int | None = None) -> IniFile:
         """Scan `data`; raises EncodingError for UTF-16BE, which Windows cannot read.

@@ -343,3 +343,30 @@ def test_read_sections_reads_what_section_entries_reads_and_keeps_nothing(data: 
             return  # a section name that cannot be written back (a lone surrogate)
         for name, entries in ini.read_sections():
             assert dict(entries) == dict(ini.section_entries(name))
+
+
+@given(st.one_of(ini_file(), plain_ini_file()), _NAME, _NAME, _VALUE, st.booleans())
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_a_copy_edits_like_a_fresh_scan_and_leaves_the_original(
+    data: bytes, section: str, key: str, value: str, looked: bool
+) -> None:
+    ini = IniFile.from_bytes(data)
+    if looked:  # the reader has been into every section: entries, lines, line numbers
+        for name in ini.sections():
+            ini.items(name)
+            ini.line_of(name, next(iter(ini.keys(name)), "k"))
+        ini.problems  # noqa: B018
+    copy, fresh = ini.copy(), IniFile.from_bytes(data)
+    same_view(copy, fresh)
+    for target in (copy, fresh):
+        try:
+            target.set(section, key, value)
+        except ValueRefused:
+            return
+        if ini.sections():
+            target.delete(ini.sections()[0], key)
+            target.delete_section(ini.sections()[-1])
+    assert copy.to_bytes() == fresh.to_bytes()
+    same_view(copy, fresh)
+    assert ini.to_bytes() == data
+    same_view(ini, IniFile.from_bytes(data))
