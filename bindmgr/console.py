@@ -139,6 +139,10 @@ class Console:
         """What the user asked for as data (a JSON document, a zone file): written even with -q."""
         _write(self.out, text if text.endswith("\n") else text + "\n")
 
+    def stream(self, text: str) -> None:
+        """A piece of a document being written (formats.jsondoc.write_json), as it is; even -q."""
+        _write(self.out, text)
+
     def output(self, text: str, fmt: str) -> None:
         """A command's report in `fmt`: text is words (`print`), any other format a document."""
         if fmt == "text":

@@ -28,9 +28,10 @@ from bindmgr.commands.inputs import (
     records_now,
     run_checks,
 )
-from bindmgr.commands.output import render_check
+from bindmgr.commands.output import check_document, render_check
 from bindmgr.console import Console
 from bindmgr.errors import ExitCode, UsageError
+from bindmgr.formats.jsondoc import write_json
 from bindmgr.model import Desired, IPAddress, Plan, ProbeResult
 from bindmgr.plan.desired import parse_slot
 from bindmgr.plan.planner import make_plan
@@ -135,6 +136,12 @@ def run(
         console=console,
         dns=dns,
     )
-    text = render_check(found.results, fmt, color=console.color, dns=found.dns, notes=found.notes)
-    console.output(text, fmt)
+    if fmt == "json":  # written as it is made: 53,248 results never exist as one text
+        document = check_document(found.results, dns=found.dns, notes=found.notes)
+        write_json(document, console.stream)
+    else:
+        shown = render_check(
+            found.results, fmt, color=console.color, dns=found.dns, notes=found.notes
+        )
+        console.output(shown, fmt)
     return ExitCode.CONFLICT if found.conflicts else ExitCode.OK

@@ -45,6 +45,28 @@ def render_plan(
     )
 
 
+def check_document(
+    results: Sequence[ProbeResult],
+    *,
+    dns: Sequence[DnsFinding] | None = None,
+    notes: Sequence[str] = (),
+) -> dict[str, object]:
+    """The check's JSON document; its results are made as they are written (write_json)."""
+    from bindmgr.formats.check import (  # noqa: PLC0415 (lazy, see the docstring)
+        ROWS_PER_CHUNK,
+        check_to_dict,
+    )
+
+    document = check_to_dict(results, chunk=ROWS_PER_CHUNK)
+    if notes:
+        document["notes"] = list(notes)
+    if dns is not None:
+        from bindmgr.formats.verify import dns_to_list  # noqa: PLC0415
+
+        document["dns"] = dns_to_list(dns)
+    return document
+
+
 def render_check(
     results: Sequence[ProbeResult],
     fmt: str,
@@ -57,19 +79,7 @@ def render_check(
     `notes` (which web listeners their bind lists narrowed) after the results (in JSON: a
     "notes" array, only when there are some)."""
     if fmt == "json":
-        from bindmgr.formats.check import (  # noqa: PLC0415 (lazy, see the docstring)
-            ROWS_PER_CHUNK,
-            check_to_dict,
-        )
-
-        document = check_to_dict(results, chunk=ROWS_PER_CHUNK)  # only written: made as written
-        if notes:
-            document["notes"] = list(notes)
-        if dns is not None:
-            from bindmgr.formats.verify import dns_to_list  # noqa: PLC0415
-
-            document["dns"] = dns_to_list(dns)
-        return dumps_json(document)
+        return dumps_json(check_document(results, dns=dns, notes=notes))
     if fmt == "markdown":
         from bindmgr.report.markdown import (  # noqa: PLC0415 (lazy)
             notes_markdown,

@@ -49,6 +49,29 @@ def dumps_json(document: Mapping[str, object]) -> str:
     return "".join(out)
 
 
+class _Sink(list[str]):
+    """The pieces of a document written so far, handed on after each chunk of a Chunked
+    array (write_json)."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        super().__init__()
+        self.write = write
+
+    def flush(self) -> None:
+        if self:
+            self.write("".join(self))
+            self.clear()
+
+
+def write_json(document: Mapping[str, object], write: Callable[[str], None]) -> None:
+    """dumps_json's bytes handed to `write` in pieces, one after each chunk of a Chunked array:
+    the document of a 4,096-IP check never exists whole, nor its encoded bytes."""
+    out = _Sink(write)
+    _encode(document, 0, out)
+    out.append("\n")
+    out.flush()
+
+
 # Exact types: a subclass (a StrEnum value) takes the walk in Python, where json encodes it.
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _ENCODERS: list[Callable[[object], str]] = []
@@ -119,6 +142,8 @@ def _encode(value: object, depth: int, out: list[str]) -> None:
             if chunk:
                 _encode_items(chunk, depth, out, after_items=wrote)
                 wrote = True
+                if isinstance(out, _Sink):
+                    out.flush()
         out.append(pad + "]" if wrote else "]")
     else:
         out.append(_c_encoder(depth)(value))  # a scalar (or json's TypeError for the rest)

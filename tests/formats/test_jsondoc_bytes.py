@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bindmgr.formats.jsondoc import Chunked, dumps_json
+from bindmgr.formats.jsondoc import Chunked, dumps_json, write_json
 
 
 class Color(StrEnum):
@@ -97,3 +97,20 @@ def test_chunked_arrays_read_as_their_items(
 ) -> None:
     document = {**rest, "rows": Chunked(sum(map(len, chunks)), lambda: iter(chunks))}
     assert dumps_json(document) == reference(materialized(document))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(values, min_size=1, max_size=4), max_size=4),
+    st.dictionaries(keys, values, max_size=2),
+)
+def test_written_in_pieces_the_same_bytes(
+    chunks: list[list[object]], rest: dict[str, object]
+) -> None:
+    """write_json hands on the document after each chunk: the pieces join to dumps_json's bytes,
+    and there is one piece per chunk and one for the rest."""
+    document = {**rest, "rows": Chunked(sum(map(len, chunks)), lambda: iter(chunks))}
+    pieces: list[str] = []
+    write_json(document, pieces.append)
+    assert "".join(pieces) == dumps_json(document)
+    assert len(pieces) == len(chunks) + 1
