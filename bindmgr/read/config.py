@@ -17,7 +17,6 @@ from bindmgr.errors import InputError
 from bindmgr.ini.codec import folded
 from bindmgr.ini.file import IniFile
 from bindmgr.model import (
-    BindList,
     Config,
     Domain,
     DomainKeys,
@@ -26,8 +25,8 @@ from bindmgr.model import (
     Location,
     Problem,
 )
-from bindmgr.read.layout import BindListSpec, Layout
-from bindmgr.read.weblists import parse_bind_list
+from bindmgr.read.layout import Layout
+from bindmgr.read.weblists import read_bind_list
 
 
 def _ipv4(value: object) -> ipaddress.IPv4Address | None:
@@ -159,7 +158,9 @@ def read_config(
             presence.append(KeyPresence(f"{spec.label} port", loc, int(found)))
 
     values = typed.validate()
-    bind_lists = tuple(_bind_list(files, spec, presence) for spec in layout.bind_lists)
+    bind_lists = tuple(read_bind_list(files, spec) for spec in layout.bind_lists)
+    for bl in bind_lists:
+        presence.append(KeyPresence(f"{bl.label} bind list", bl.where, int(bl.raw is not None)))
     default_name = str(values.get((dk.file, section, layout.default_name_key)) or "")
     default_entries = main.section_entries(section) if main is not None else {}
     default_values = {k: values.get((dk.file, section, k)) for k in dk.managed()}
@@ -190,18 +191,6 @@ def read_config(
         bind_lists=bind_lists,
     )
     return ConfigView(config, tuple(presence))
-
-
-def _bind_list(
-    files: Mapping[str, IniFile], spec: BindListSpec, presence: list[KeyPresence]
-) -> BindList:
-    ini = files.get(spec.file)
-    raw = ini.get(spec.section, spec.key) if ini is not None else None
-    line = ini.line_of(spec.section, spec.key) if ini is not None else None
-    where = Location(spec.file, spec.section, spec.key, line)
-    presence.append(KeyPresence(f"{spec.label} bind list", where, int(raw is not None)))
-    entries = () if raw is None else parse_bind_list(raw, where)
-    return BindList(spec.name, spec.label, where, raw, entries, spec.services)
 
 
 def _number_problem(where: Location, raw: str, number: int) -> Problem:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from bindmgr.errors import InputError
-from bindmgr.model import BindEntry, IPAddress, Location
+from bindmgr.ini.file import IniFile
+from bindmgr.model import BindEntry, BindList, IPAddress, Location
+from bindmgr.read.layout import BindListSpec
 
 _BRACKETED = re.compile(r"\[([^\]]*)\](?::(.*))?\Z")
 HINT = (
@@ -99,3 +101,13 @@ def separator(raw: str) -> str:
 
 def joined(texts: Iterable[str], raw: str) -> str:
     return separator(raw).join(texts)
+
+
+def read_bind_list(files: Mapping[str, IniFile], spec: BindListSpec) -> BindList:
+    """The bind list `spec` names, read from `files` and parsed (`raw` None: no such key)."""
+    ini = files.get(spec.file)
+    raw = ini.get(spec.section, spec.key) if ini is not None else None
+    line = ini.line_of(spec.section, spec.key) if ini is not None else None
+    where = Location(spec.file, spec.section, spec.key, line)
+    entries = () if raw is None else parse_bind_list(raw, where)
+    return BindList(spec.name, spec.label, where, raw, entries, spec.services)
