@@ -4,4 +4,4 @@ The package root only names the version; everything else lives in the modules li
 docs/architecture.md.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
