@@ -129,6 +129,13 @@ def check_group(tmp: Path, runs: int) -> list[Row]:
         if n == 1:
             floor = Case("floor", python("-c", FLOOR_CHECK))
             cases.append(floor)
+        loop = None
+        if n > 1:
+            loop = Case(
+                "plain bind loop",
+                python(str(ROOT / "bench" / "bind_loop.py"), str(targets), TCP_PORTS),
+            )
+            cases.append(loop)
         interleave(cases, runs * share, ENV)
         label = f"`check`, {n} IP{'s' if n > 1 else ''} x 13 listeners, {fmt}"
         if n == 4096:
@@ -138,6 +145,9 @@ def check_group(tmp: Path, runs: int) -> list[Row]:
             rows.append(Row(label, ours, peer, target))
         if floor is not None:
             FLOORS.append(("`check` start + imports (no work)", floor, peer))
+        if loop is not None:
+            what = f"`check`'s {n * 13:,} binds in a plain Python loop, with its imports"
+            FLOORS.append((what, loop, peer))
     return rows
 
 
