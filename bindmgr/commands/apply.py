@@ -19,8 +19,8 @@ from bindmgr.commands.inputs import (
     DesiredArgs,
     Where,
     check_base_domain,
-    config_after,
     desired_from,
+    lists_after,
     open_app,
     plan_document,
     read_saved_plan,
@@ -152,7 +152,7 @@ def _check_first(plan: Plan, app: App, safety: Safety, console: Console) -> None
         app,
         batch_size=safety.batch_size,
         console=console,
-        after=config_after(app, plan),  # the web servers' bind lists as the plan leaves them
+        after=lists_after(app, plan),  # the web servers' bind lists as the plan leaves them
     )
     conflicts = [r for r in results if r.status.is_conflict]
     if any(r.status is ProbeStatus.HELD_BY_MDAEMON for r in results):

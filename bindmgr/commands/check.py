@@ -18,10 +18,10 @@ from bindmgr.commands.inputs import (
     Where,
     check_base_domain,
     check_work,
-    config_after,
     current_addresses,
     desired_from,
     dns_lookups,
+    lists_after,
     open_app,
     probe_groups,
     read_saved_plan,
@@ -72,7 +72,7 @@ def checked(
     if plan is None and wanted is not None:
         with console.timed("plan"):
             plan = make_plan(app.view.config, wanted)
-    after = None if plan is None else config_after(app, plan)  # the bind lists it leaves
+    after = None if plan is None else lists_after(app, plan)  # the bind lists it leaves
     within = tuple(ips) if plan is None and ips else None
     if plan is not None:
         addresses = plan.desired.addresses()

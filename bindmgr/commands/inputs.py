@@ -7,7 +7,7 @@ line), reads through `read/`, parses bindmgr's own files and returns values.
 from __future__ import annotations
 
 import socket
-from collections.abc import Coroutine, Sequence
+from collections.abc import Collection, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ from bindmgr.read.appdir import (
     resolve_app_dir,
 )
 from bindmgr.read.config import read_config
+from bindmgr.read.weblists import read_bind_list
 
 if TYPE_CHECKING:
     from bindmgr.check.dnsanswer import Expected, Lookup
@@ -194,15 +195,40 @@ def plan_document(plan: Plan, app: App, checks: Sequence[ProbeResult] | None) ->
     )
 
 
+def _files_after(app: App, plan: Plan, names: Collection[str]) -> dict[str, IniFile]:
+    """The scans of the files as `plan` leaves them: the files in `names` it changes written
+    by the real writer in memory and scanned again; every other file's scan as it was read."""
+    changes = [c for c in plan.changes if c.file in names]
+    touched = {c.file for c in changes}
+    originals = {name: data for name, data in app.originals().items() if name in touched}
+    with using(app.codepage.number):  # the writer reads the files in the code page in effect
+        data = apply_changes(originals, changes)
+    number = app.codepage.number
+    return dict(app.files) | {
+        name: IniFile.from_bytes(raw, name, number) for name, raw in data.items()
+    }
+
+
 def config_after(app: App, plan: Plan) -> Config:
-    """The configuration the files will read as once `plan` is written (the real writer, in
-    memory); the files as they are when the plan changes nothing."""
+    """The configuration the files will read as once `plan` is written; the files as they are
+    when the plan changes nothing."""
     if not plan.changes:
         return app.view.config
-    with using(app.codepage.number):  # the writer reads the files in the code page in effect
-        data = dict(app.data) | apply_changes(app.originals(), plan.changes)
-    files = {name: IniFile.from_bytes(raw, name, app.codepage.number) for name, raw in data.items()}
+    files = _files_after(app, plan, {c.file for c in plan.changes})
     return read_config(files, app.layout, app.view.config.inputs).config
+
+
+def lists_after(app: App, plan: Plan) -> Config:
+    """The configuration with the web servers' bind lists as `plan` leaves them, all that a bind
+    check needs of the plan's result (probe_groups): only the files holding a list that the
+    plan changes are written in memory and read again, not the domain file."""
+    config = app.view.config
+    specs = app.layout.bind_lists
+    names = {spec.file for spec in specs} & {c.file for c in plan.changes}
+    if not names:
+        return config
+    files = _files_after(app, plan, names)
+    return replace(config, bind_lists=tuple(read_bind_list(files, spec) for spec in specs))
 
 
 def current_addresses(app: App) -> tuple[IPAddress, ...]:

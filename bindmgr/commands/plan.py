@@ -15,8 +15,8 @@ from bindmgr.commands.inputs import (
     DesiredArgs,
     Where,
     check_base_domain,
-    config_after,
     desired_from,
+    lists_after,
     open_app,
     plan_document,
     run_checks,
@@ -63,7 +63,7 @@ def planned(
     checks: tuple[ProbeResult, ...] | None = None
     notes: tuple[str, ...] = ()
     if check:
-        after = config_after(app, plan)  # the web servers' bind lists as the plan leaves them
+        after = lists_after(app, plan)  # the web servers' bind lists as the plan leaves them
         checks, notes = run_checks(
             wanted.addresses(), app, batch_size=batch_size, console=console, after=after
         )

@@ -206,3 +206,23 @@ def test_a_bad_entry_stops_every_command_and_nothing_is_written(tmp_path: Path) 
         assert "hint: write each entry as IP or IP:port" in done.err
         assert "Traceback" not in done.text
     assert tree(app) == original
+
+
+def test_the_check_reads_only_the_bind_lists_again(tmp_path: Path) -> None:
+    """lists_after (what a bind check needs of a plan's result) holds the bind lists that the
+    whole configuration after the plan holds, and the rest as it was read."""
+    from bindmgr.commands.inputs import config_after, lists_after  # noqa: PLC0415
+    from bindmgr.plan.desired import parse_desired  # noqa: PLC0415
+    from bindmgr.plan.planner import make_plan  # noqa: PLC0415
+
+    app_dir, layout = copy_sample(tmp_path)
+    set_list(app_dir, WC, "203.0.113.10:3000, 203.0.113.11:3000")
+    app = load_app(app_dir, read_layout(layout))
+    for ips in (["203.0.113.10", "203.0.113.12"], ["203.0.113.10", "203.0.113.11"]):
+        plan = make_plan(app.view.config, parse_desired("example.com", ips))
+        quick, whole = lists_after(app, plan), config_after(app, plan)
+        assert quick.bind_lists == whole.bind_lists
+        assert quick.listeners == whole.listeners
+        assert quick.domains == app.view.config.domains
+    changed = make_plan(app.view.config, parse_desired("example.com", ["203.0.113.12"]))
+    assert lists_after(app, changed).bind_lists != app.view.config.bind_lists
