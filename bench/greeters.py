@@ -37,7 +37,7 @@ def main(argv: Sequence[str]) -> int:
         return 1
     app = load_app(Path(app_dir), read_layout(None))
     plan = make_plan(app.view.config, parse_desired(domain, ips))
-    bound, _ = expectations(app, plan)
+    bound = expectations(app, plan).bound
     targets = targets_for(dict(bound), app.view.config.listeners)
     with Servers() as servers:
         serve(servers, app.view.config.listeners, {str(ip): name for ip, name in bound.items()})
