@@ -146,26 +146,29 @@ def _pattern(name: str) -> re.Pattern[bytes]:
     return re.compile(f"[{lead}][{trail}]|[\\x00-\\xff]".encode("latin-1"), re.DOTALL)
 
 
-def _decode_double(data: bytes, name: str) -> str:
-    """The text of a double-byte file, line by line: LF is never a trail byte, so lines can be
-    decoded on their own. A line whose bytes Python's codec decodes and encodes back exactly is
-    done in one call; any other is read character by character."""
+def _exact(data: bytes, name: str) -> str | None:
+    """The text of `data` when Python's codec decodes it and encodes it back exactly, else None."""
     try:
         text = data.decode(name)
-        if text.encode(name) == data:
-            return text
+        return text if text.encode(name) == data else None
     except UnicodeError:
-        pass
+        return None
+
+
+def _decode_double(data: bytes, name: str) -> str:
+    """The text of a double-byte file, line by line: LF is never a trail byte, so lines can be
+    decoded on their own. A file or line whose bytes Python's codec decodes and encodes back
+    exactly is done in one call; any other line is read character by character."""
+    text = _exact(data, name)
+    if text is not None:
+        return text
     return "".join(_decode_line(line, name) for line in data.splitlines(keepends=True))
 
 
 def _decode_line(line: bytes, name: str) -> str:
-    try:
-        text = line.decode(name)
-        if text.encode(name) == line:
-            return text
-    except UnicodeError:
-        pass
+    text = _exact(line, name)
+    if text is not None:
+        return text
     out: list[str] = []
     for m in _pattern(name).finditer(line):
         raw = m.group()
