@@ -72,7 +72,22 @@ NAMESPACE = [
     "ip link set lo up && ip addr add 203.0.113.1/24 dev lo"
     ' && ip -6 addr add 2001:db8::1/64 dev lo nodad && exec "$0" "$@"',
 ]
-OPTIONS_WITH_VALUE = {"--confirm-within", "--nameserver", "--wait-restart-timeout"}
+
+
+def _options_with_value() -> frozenset[str]:
+    """Every option of every command that takes a value (from the parser: `without` drops the
+    value with the option)."""
+    sub = build_parser()._subparsers._group_actions[0]  # type: ignore[union-attr]
+    return frozenset(
+        name
+        for command in sub.choices.values()
+        for action in command._actions
+        if action.nargs != 0
+        for name in action.option_strings
+    )
+
+
+OPTIONS_WITH_VALUE = _options_with_value()
 
 
 @dataclass(frozen=True)
